@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layered as in ../shared/STYLE.md §8: C shims → wire primitives → capture → transport → APDU → security →
+// session → render → analyzer → the thin `dlmsdump` executable. Everything below the executable is a library so
+// the tests and the benchmark drive the same code.
+let package = Package(
+    name: "dlmsdump",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "dlmsdump", targets: ["dlmsdump"]),
+        .executable(name: "dlmsbench", targets: ["DLMSBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CLibcrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "DLMSWire"),
+        .target(name: "DLMSCapture", dependencies: ["DLMSWire", "CPcap"]),
+        .target(name: "DLMSTransport", dependencies: ["DLMSWire"]),
+        .target(name: "DLMSAPDU", dependencies: ["DLMSWire"]),
+        .target(name: "DLMSSecurity", dependencies: ["DLMSWire", "CLibcrypto"]),
+        .target(name: "DLMSSession", dependencies: ["DLMSWire", "DLMSTransport", "DLMSAPDU", "DLMSSecurity"]),
+        .target(name: "DLMSRender", dependencies: ["DLMSWire", "DLMSAPDU", "DLMSSession"]),
+        .target(name: "DLMSAnalyzer",
+                dependencies: ["DLMSWire", "DLMSCapture", "DLMSTransport", "DLMSAPDU", "DLMSSecurity",
+                               "DLMSSession", "DLMSRender"]),
+        .executableTarget(name: "dlmsdump", dependencies: [
+            "DLMSAnalyzer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "DLMSBench", dependencies: ["DLMSAnalyzer", "DLMSCapture"]),
+        .testTarget(name: "DLMSWireTests", dependencies: ["DLMSWire"]),
+        .testTarget(name: "DLMSCaptureTests", dependencies: ["DLMSCapture", "DLMSWire"]),
+        .testTarget(name: "DLMSTransportTests", dependencies: ["DLMSTransport", "DLMSWire"]),
+        .testTarget(name: "DLMSAPDUTests", dependencies: ["DLMSAPDU", "DLMSWire"]),
+        .testTarget(name: "DLMSSecurityTests", dependencies: ["DLMSSecurity", "DLMSWire"]),
+        .testTarget(name: "DLMSAnalyzerTests", dependencies: ["DLMSAnalyzer", "DLMSRender", "DLMSSession"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,212 @@
+import DLMSWire
+
+/// One decoded APDU: its wire type, an annotated tree of its fields, the flat facts the session layer and the JSON
+/// `"service"` object need, and the problems found inside it. Decoding never throws: a malformed APDU still yields
+/// a record whose `errors` say what is wrong and where.
+public struct DecodedAPDU: Sendable {
+    /// The first byte.
+    public var tag: UInt8
+    /// ASN.1 name from IEC 62056-5-3: `aarq`, `get-request`, `glo-get-request`, `general-glo-ciphering`,
+    /// `general-block-transfer`, `data-notification`, `exception-response`, ... or `unknown`.
+    public var type: String
+    /// The decoded fields: the children of the JSON `"apdu"` object after `type` and `hex`.
+    public var fields: [Node]
+    public var facts: ServiceFacts
+    public var errors: [DecodeError]
+
+    public init(tag: UInt8, type: String, fields: [Node] = [], facts: ServiceFacts, errors: [DecodeError] = []) {
+        self.tag = tag
+        self.type = type
+        self.fields = fields
+        self.facts = facts
+        self.errors = errors
+    }
+}
+
+/// Options that change how an APDU is shown (not how it is parsed).
+public struct DecodeOptions: Sendable {
+    /// Show LLS passwords in clear instead of masked.
+    public var showSecrets: Bool = false
+    public init(showSecrets: Bool = false) { self.showSecrets = showSecrets }
+}
+
+/// A COSEM object named by a service: class, logical name and attribute or method.
+public struct ObjectRef: Sendable, Hashable {
+    public var classID: UInt16
+    /// The 6-byte logical name (OBIS code).
+    public var obis: [UInt8]
+    public var attributeID: Int8?
+    public var methodID: Int8?
+    /// Selective-access selector, when present.
+    public var selector: UInt8?
+    /// SN referencing: the short name (base name + offset), when the service names objects that way.
+    public var shortName: UInt16?
+
+    public init(classID: UInt16, obis: [UInt8], attributeID: Int8? = nil, methodID: Int8? = nil,
+                selector: UInt8? = nil, shortName: UInt16? = nil) {
+        self.classID = classID
+        self.obis = obis
+        self.attributeID = attributeID
+        self.methodID = methodID
+        self.selector = selector
+        self.shortName = shortName
+    }
+}
+
+/// Flat facts of a service APDU (the JSON `"service"` object, plus what the session layer needs).
+public struct ServiceFacts: Sendable {
+    /// `get-request`, `aarq`, `data-notification`, ... For a ciphered APDU (before decryption), its wire type.
+    public var type: String
+    /// The CHOICE variant without the service prefix: `normal`, `next`, `with-list`, `with-datablock`,
+    /// `with-first-datablock`, `datablock`, `last-datablock`, `with-pblock`, `with-first-pblock`, `with-list-and-first-pblock`, ...
+    public var variant: String?
+    /// Invoke-id (bits 0..3 of Invoke-Id-And-Priority, or bits 0..23 of Long-Invoke-Id-And-Priority).
+    public var invokeID: UInt32?
+    public var priorityHigh: Bool?
+    public var confirmed: Bool?
+    public var objects: [ObjectRef] = []
+    /// `success`, a data-access-result or action-result name, `accepted`/`rejected-permanent`/`rejected-transient`
+    /// for an AARE, the state-error/service-error for exception-response, ...
+    public var result: String?
+    /// The data values the service carries (get/set/action data, notification body), in order.
+    public var values: [DataValue] = []
+    public var block: BlockFacts?
+    public var association: AssociationFacts?
+    public var protection: ProtectionFacts?
+
+    public init(type: String) { self.type = type }
+}
+
+/// One block of a block transfer (service-specific datablocks/pblocks, or general-block-transfer).
+public struct BlockFacts: Sendable {
+    public enum Kind: String, Sendable {
+        case getResponseDatablock = "get-response-datablock"
+        case getRequestNext = "get-request-next"
+        case setRequestDatablock = "set-request-datablock"
+        case setResponseDatablock = "set-response-datablock"
+        case actionRequestPblock = "action-request-pblock"
+        case actionRequestNextPblock = "action-request-next-pblock"
+        case actionResponsePblock = "action-response-pblock"
+        case actionResponseNextPblock = "action-response-next-pblock"
+        case generalBlockTransfer = "general-block-transfer"
+    }
+    public var kind: Kind
+    public var blockNumber: UInt32
+    public var lastBlock: Bool
+    /// The block's raw-data (nil when the block carries a data-access-result instead).
+    public var rawData: [UInt8]?
+    /// A data-access-result carried instead of raw data.
+    public var dataAccessResult: String?
+    /// General-block-transfer only.
+    public var gbt: GBTFacts?
+
+    public init(kind: Kind, blockNumber: UInt32, lastBlock: Bool, rawData: [UInt8]? = nil,
+                dataAccessResult: String? = nil, gbt: GBTFacts? = nil) {
+        self.kind = kind
+        self.blockNumber = blockNumber
+        self.lastBlock = lastBlock
+        self.rawData = rawData
+        self.dataAccessResult = dataAccessResult
+        self.gbt = gbt
+    }
+}
+
+/// General-block-transfer control: `block-control` (last-block, streaming, window), block number, ack.
+public struct GBTFacts: Sendable, Hashable {
+    public var streaming: Bool
+    public var window: UInt8
+    public var blockNumberAck: UInt16
+    public init(streaming: Bool, window: UInt8, blockNumberAck: UInt16) {
+        self.streaming = streaming
+        self.window = window
+        self.blockNumberAck = blockNumberAck
+    }
+}
+
+/// Facts of AARQ/AARE/RLRQ/RLRE (ACSE, IEC 62056-5-3 §7 / ISO 8650).
+public struct AssociationFacts: Sendable {
+    /// Last arc of the application context name OID 2.16.756.5.8.1.x: 1 LN, 2 SN, 3 LN with ciphering, 4 SN with ciphering.
+    public var applicationContext: Int?
+    /// Last arc of the mechanism name OID 2.16.756.5.8.2.x: 0 lowest, 1 LLS, 2 HLS, 3 MD5, 4 SHA-1, 5 GMAC,
+    /// 6 SHA-256, 7 ECDSA.
+    public var mechanism: Int?
+    public var callingAPTitle: [UInt8]?
+    public var respondingAPTitle: [UInt8]?
+    /// The calling/responding authentication value (LLS password or HLS challenge). Never rendered in clear by
+    /// the decoder unless `DecodeOptions.showSecrets`.
+    public var callingAuthenticationValue: [UInt8]?
+    public var respondingAuthenticationValue: [UInt8]?
+    /// The user-information octet string (an xDLMS InitiateRequest/Response, possibly ciphered).
+    public var userInformation: [UInt8]?
+    /// The plain InitiateRequest/InitiateResponse, when user-information is not ciphered.
+    public var initiate: InitiateFacts?
+    /// AARE result: 0 accepted, 1 rejected-permanent, 2 rejected-transient. RLRQ/RLRE reason.
+    public var result: Int?
+    public var diagnostic: Int?
+    /// `acse-service-user` or `acse-service-provider`.
+    public var diagnosticSource: String?
+    /// RLRQ/RLRE reason.
+    public var releaseReason: Int?
+
+    public init() {}
+}
+
+/// An xDLMS InitiateRequest or InitiateResponse (or a ConfirmedServiceError in its place).
+public struct InitiateFacts: Sendable {
+    public var isRequest: Bool
+    public var dedicatedKey: [UInt8]?
+    public var responseAllowed: Bool?
+    public var proposedQualityOfService: UInt8?
+    public var dlmsVersion: UInt8?
+    public var conformance: UInt32?
+    /// client-max-receive-pdu-size (request) or server-max-receive-pdu-size (response).
+    public var maxPDUSize: UInt16?
+    /// VAA name (response; 0x0007 LN, 0xFA00 SN).
+    public var vaaName: UInt16?
+
+    public init(isRequest: Bool) { self.isRequest = isRequest }
+}
+
+/// The security header of a protected APDU (IEC 62056-5-3 §5.2, §9.2.7.2).
+public struct ProtectionFacts: Sendable {
+    /// `glo-ciphering`, `ded-ciphering`, `general-glo-ciphering`, `general-ded-ciphering`, `general-ciphering`,
+    /// `general-signing`.
+    public var kind: String
+    /// For service-specific ciphering, the service it protects (`get-request` for `glo-get-request`).
+    public var protectedService: String?
+    /// System title carried in the header (general-* only).
+    public var systemTitle: [UInt8]?
+    public var securityControl: UInt8
+    public var invocationCounter: UInt32
+    /// The bytes after SC ‖ IC: ciphertext (or plaintext for authentication-only) followed by the 12-byte tag when
+    /// authenticated.
+    public var payload: [UInt8]
+    // general-ciphering / general-signing header fields
+    public var transactionID: [UInt8]?
+    public var originatorSystemTitle: [UInt8]?
+    public var recipientSystemTitle: [UInt8]?
+    public var dateTime: [UInt8]?
+    public var otherInformation: [UInt8]?
+    /// general-ciphering key-info: 0 identified-key, 1 wrapped-key, 2 agreed-key.
+    public var keyInfoChoice: Int?
+    /// identified-key: key-id (0 global unicast, 1 global broadcast); wrapped-key: kek-id; agreed-key: key-parameters.
+    public var keyID: Int?
+    /// wrapped-key: the wrapped key; agreed-key: key-ciphered-data (ephemeral public key ‖ signature, ...).
+    public var keyCipheredData: [UInt8]?
+    /// general-signing: the content (an APDU) and the signature.
+    public var signedContent: [UInt8]?
+    public var signature: [UInt8]?
+
+    public init(kind: String, securityControl: UInt8, invocationCounter: UInt32, payload: [UInt8]) {
+        self.kind = kind
+        self.securityControl = securityControl
+        self.invocationCounter = invocationCounter
+        self.payload = payload
+    }
+
+    public var authenticated: Bool { securityControl & 0x10 != 0 }
+    public var encrypted: Bool { securityControl & 0x20 != 0 }
+    public var broadcast: Bool { securityControl & 0x40 != 0 }
+    public var compressed: Bool { securityControl & 0x80 != 0 }
+    public var suite: Int { Int(securityControl & 0x0F) }
+}

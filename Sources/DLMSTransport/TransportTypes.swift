@@ -1,0 +1,166 @@
+import DLMSWire
+
+/// IEC 62056-47 wrapper header: version (1), source wPort, destination wPort, length of the APDU that follows.
+public struct WrapperHeader: Sendable, Hashable {
+    public var version: UInt16
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    public var length: UInt16
+    public init(version: UInt16, sourcePort: UInt16, destinationPort: UInt16, length: UInt16) {
+        self.version = version
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.length = length
+    }
+}
+
+/// An HDLC address (IEC 62056-46 §8.4.2.2): 1, 2 or 4 bytes; the server address splits into upper (logical device)
+/// and lower (physical device) parts.
+public struct HDLCAddress: Sendable, Hashable {
+    /// Number of bytes on the wire (1, 2 or 4).
+    public var size: Int
+    /// The value with the extension bits removed, e.g. 0x10 for a client with address 16.
+    public var value: UInt32
+    /// For 2- and 4-byte addresses: the upper (logical) and lower (physical) halves; 1-byte: upper = value.
+    public var upper: UInt16
+    public var lower: UInt16?
+    public init(size: Int, value: UInt32, upper: UInt16, lower: UInt16?) {
+        self.size = size
+        self.value = value
+        self.upper = upper
+        self.lower = lower
+    }
+}
+
+public enum HDLCFrameType: String, Sendable {
+    case i = "I", rr = "RR", rnr = "RNR", snrm = "SNRM", disc = "DISC", ua = "UA", dm = "DM", frmr = "FRMR",
+         ui = "UI", unknown = "unknown"
+}
+
+/// SNRM/UA negotiation parameters (IEC 62056-46 §6.4.4.4.3.2, format identifier 0x81, group 0x80).
+public struct HDLCParameters: Sendable, Hashable {
+    public var maxInfoTransmit: Int?
+    public var maxInfoReceive: Int?
+    public var windowTransmit: Int?
+    public var windowReceive: Int?
+    public init() {}
+}
+
+/// One HDLC frame as seen on the line.
+public struct HDLCFrame: Sendable {
+    /// Frame format field (type 3 = 0xA in the top nibble), segmentation bit and 11-bit length.
+    public var format: UInt16
+    public var segmented: Bool
+    public var length: Int
+    public var destination: HDLCAddress
+    public var source: HDLCAddress
+    public var control: UInt8
+    public var type: HDLCFrameType
+    public var sendSequence: UInt8?
+    public var receiveSequence: UInt8?
+    public var pollFinal: Bool
+    public var hcsOK: Bool?
+    public var fcsOK: Bool
+    /// Information field (LLC header not removed).
+    public var info: [UInt8]
+    public var parameters: HDLCParameters?
+    /// The whole frame, flags included.
+    public var raw: [UInt8]
+    public var frames: [Int]
+    public var time: Timestamp?
+    public init(format: UInt16, segmented: Bool, length: Int, destination: HDLCAddress, source: HDLCAddress,
+                control: UInt8, type: HDLCFrameType, sendSequence: UInt8?, receiveSequence: UInt8?,
+                pollFinal: Bool, hcsOK: Bool?, fcsOK: Bool, info: [UInt8], parameters: HDLCParameters?,
+                raw: [UInt8], frames: [Int], time: Timestamp?) {
+        self.format = format
+        self.segmented = segmented
+        self.length = length
+        self.destination = destination
+        self.source = source
+        self.control = control
+        self.type = type
+        self.sendSequence = sendSequence
+        self.receiveSequence = receiveSequence
+        self.pollFinal = pollFinal
+        self.hcsOK = hcsOK
+        self.fcsOK = fcsOK
+        self.info = info
+        self.parameters = parameters
+        self.raw = raw
+        self.frames = frames
+        self.time = time
+    }
+}
+
+/// How a complete APDU was carried.
+public enum TransportKind: Sendable {
+    case wrapper(WrapperHeader)
+    /// HDLC I or UI frames: the frames that carried the segments (first to last) and the LLC header found (nil
+    /// when the information field had none).
+    case hdlc(segments: [HDLCFrame], llc: [UInt8]?)
+    /// A bare APDU (raw/hex input without framing).
+    case raw
+}
+
+/// One complete APDU after link-layer reassembly.
+public struct TransportAPDU: Sendable {
+    public var kind: TransportKind
+    /// The APDU bytes (LLC header removed).
+    public var bytes: [UInt8]
+    /// Capture frame numbers (or link-frame ordinals for raw/hex input) that carried its bytes, in order.
+    public var frames: [Int]
+    public var time: Timestamp?
+    public var errors: [DecodeError]
+    public init(kind: TransportKind, bytes: [UInt8], frames: [Int], time: Timestamp?, errors: [DecodeError] = []) {
+        self.kind = kind
+        self.bytes = bytes
+        self.frames = frames
+        self.time = time
+        self.errors = errors
+    }
+}
+
+/// A problem between units: a frame that could not be used, a resynchronisation, a reassembly limit.
+public struct TransportIssue: Sendable {
+    /// Stable code: `hdlc.bad-fcs`, `hdlc.bad-hcs`, `wrapper.bad-length`, `wrapper.bad-header`, `stream.junk`,
+    /// `hdlc.segment-incomplete`, `reassembly.limit`, ...
+    public var code: String
+    public var message: String
+    public var frames: [Int]
+    public var time: Timestamp?
+    /// Byte offset within the frame/stream chunk, when known.
+    public var offset: Int?
+    public init(code: String, message: String, frames: [Int], time: Timestamp?, offset: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.frames = frames
+        self.time = time
+        self.offset = offset
+    }
+}
+
+public enum TransportEvent: Sendable {
+    case apdu(TransportAPDU)
+    /// Every HDLC frame decoded (I-frames included; a renderer may show only the non-I ones).
+    case hdlcFrame(HDLCFrame)
+    case issue(TransportIssue)
+}
+
+/// Framing of a byte stream.
+public enum Framing: Sendable, Hashable {
+    /// Decided per frame: HDLC (0x7E), wrapper (0x0001), otherwise a bare APDU.
+    case auto
+    case wrapper
+    case hdlc
+    /// The whole chunk is one APDU (e.g. a UDP datagram or one hex line without framing).
+    case bare
+}
+
+/// Limits of a stream decoder's buffers (bounded memory).
+public struct StreamLimits: Sendable {
+    /// Largest buffered partial frame, bytes.
+    public var maxBufferedBytes: Int = 1 << 20
+    /// Largest reassembled HDLC APDU, bytes.
+    public var maxAPDUBytes: Int = 1 << 20
+    public init() {}
+}

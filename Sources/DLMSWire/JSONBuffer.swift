@@ -1,0 +1,78 @@
+/// A small append-only JSON writer (no Foundation, no intermediate dictionaries): renderers stream straight into
+/// it. Keys and string values are escaped per RFC 8259.
+public struct JSONBuffer: Sendable {
+    public var bytes: [UInt8] = []
+    /// true when the next item in the current container needs a leading comma.
+    @usableFromInline var needsComma: [Bool] = [false]
+
+    public init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    public mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        needsComma = [false]
+    }
+
+    @inlinable mutating func separator() {
+        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
+        needsComma[needsComma.count - 1] = true
+    }
+
+    public mutating func beginObject() { separator(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
+    public mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma.removeLast() }
+    public mutating func beginArray() { separator(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
+    public mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma.removeLast() }
+
+    /// Writes `"key":` inside an object; the value written next belongs to it.
+    public mutating func key(_ k: String) {
+        separator()
+        appendQuoted(k)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma[needsComma.count - 1] = false
+    }
+
+    public mutating func string(_ s: String) { separator(); appendQuoted(s) }
+    public mutating func int<T: BinaryInteger>(_ v: T) { separator(); bytes.append(contentsOf: String(v).utf8) }
+    public mutating func bool(_ v: Bool) { separator(); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
+    public mutating func null() { separator(); bytes.append(contentsOf: "null".utf8) }
+    public mutating func double(_ v: Double) {
+        separator()
+        if v.isFinite {
+            bytes.append(contentsOf: "\(v)".utf8)
+        } else {
+            appendQuoted(v.isNaN ? "NaN" : (v < 0 ? "-Infinity" : "Infinity"))
+        }
+    }
+    public mutating func hex<C: Collection>(_ b: C) where C.Element == UInt8 {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: Hex.encode(b).utf8)
+        bytes.append(UInt8(ascii: "\""))
+    }
+    /// Inserts already-serialised JSON as one value.
+    public mutating func raw(_ json: String) { separator(); bytes.append(contentsOf: json.utf8) }
+
+    public mutating func field(_ k: String, _ s: String) { key(k); string(s) }
+    public mutating func field<T: BinaryInteger>(_ k: String, _ v: T) { key(k); int(v) }
+    public mutating func field(_ k: String, _ v: Bool) { key(k); bool(v) }
+
+    @usableFromInline mutating func appendQuoted(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(c)
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(c)
+            case 0x0A: bytes.append(contentsOf: "\\n".utf8)
+            case 0x0D: bytes.append(contentsOf: "\\r".utf8)
+            case 0x09: bytes.append(contentsOf: "\\t".utf8)
+            case 0..<0x20, 0x7F:
+                bytes.append(contentsOf: "\\u00".utf8)
+                bytes.append(Hex.upper[Int(c >> 4)])
+                bytes.append(Hex.upper[Int(c & 0xF)])
+            default: bytes.append(c)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import DLMSCapture
+
+@Suite struct DLMSCaptureSmokeTests {
+    @Test func moduleLoads() { #expect(Bool(true)) }
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import DLMSSecurity
+
+@Suite struct DLMSSecuritySmokeTests {
+    @Test func moduleLoads() { #expect(Bool(true)) }
+}
