@@ -1,0 +1,237 @@
+import DLMSAPDU
+import DLMSCapture
+import DLMSRender
+import DLMSSession
+import DLMSTransport
+import DLMSWire
+
+/// The pipeline: source → link/IP/TCP → stream framing → APDU decoding → session → renderer. Synchronous and
+/// streaming: memory is bounded by the reassembly limits, not by the capture size.
+public final class Analyzer {
+    public let options: AnalyzerOptions
+    let renderer: any Renderer
+    public private(set) var summary = Summary()
+
+    var conversations: [ConversationKey: Conversation] = [:]
+    var conversationOrder = 0
+    var streams: [StreamKey: StreamDecoder] = [:]
+    var reassembler = TCPReassembler()
+    var currentSource = ""
+
+    public init(options: AnalyzerOptions, renderer: any Renderer) {
+        self.options = options
+        self.renderer = renderer
+    }
+
+    // MARK: - Entry points
+
+    /// Analyses the inputs in order and renders everything; returns the summary.
+    public func run(paths: [String]) throws(AnalyzerError) -> Summary {
+        renderer.begin()
+        for path in paths {
+            try analyse(path: path)
+        }
+        finish()
+        return summary
+    }
+
+    public func analyse(path: String) throws(AnalyzerError) {
+        currentSource = path
+        let kind = try InputDetection.kind(path: path, requested: options.input)
+        switch kind {
+        case .pcap: try analysePcap(path: path)
+        case .raw: try analyseRaw(path: path)
+        case .hex: try analyseHex(path: path)
+        case .auto: throw AnalyzerError("\(path): cannot tell the input type; use --input")
+        }
+        flushStreams()
+    }
+
+    /// End of all input: flush partial state, report what is unfinished, render the summary.
+    public func finish() {
+        flushStreams()
+        for key in conversations.keys.sorted(by: { $0.order < $1.order }) {
+            guard var c = conversations[key] else { continue }
+            for note in c.state.finish() {
+                emitError(code: "block.incomplete", message: note, frames: [], time: nil, conversation: c.id,
+                          direction: nil, offset: nil)
+            }
+            conversations[key] = c
+        }
+        summary.conversations = conversationOrder
+        if options.summaryRecord { renderer.render(.summary(summary)) }
+        renderer.end()
+    }
+
+    // MARK: - pcap
+
+    func analysePcap(path: String) throws(AnalyzerError) {
+        var source: PcapSource
+        do {
+            source = try PcapSource(path: path, filter: options.filter)
+        } catch {
+            throw AnalyzerError(error.description)
+        }
+        while true {
+            let frame: CapturedFrame?
+            do {
+                frame = try source.next()
+            } catch {
+                emitError(code: "capture.read", message: error.description, frames: [], time: nil,
+                          conversation: "-", direction: nil, offset: nil)
+                break
+            }
+            guard let f = frame else { break }
+            summary.frames += 1
+            summary.bytes += f.data.count
+            switch PacketDecoder.decode(f) {
+            case .ignored:
+                continue
+            case .malformed(let e):
+                emitError(code: e.code, message: e.message, frames: [f.number], time: f.time, conversation: "-",
+                          direction: nil, offset: e.offset)
+            case .packet(let p):
+                for ev in reassembler.process(p) { handle(ev) }
+            }
+        }
+        for ev in reassembler.finish() { handle(ev) }
+    }
+
+    func handle(_ ev: StreamEvent) {
+        switch ev {
+        case .opened(let id, let proto, let a, let b, let initiator, _, _):
+            let key = ConversationKey.connection(id)
+            var c = conversation(key, carrier: proto == .tcp ? "tcp" : "udp")
+            c.endpoints = (a, b)
+            if let i = initiator { c.clientEndpoint = i }
+            conversations[key] = c
+        case .data(let id, let from, let to, let bytes, let frame, let time):
+            let key = ConversationKey.connection(id)
+            var c = conversation(key, carrier: "tcp")
+            if c.endpoints == nil { c.endpoints = (from, to) }
+            conversations[key] = c
+            let skey = StreamKey(conversation: key, from: from.description)
+            var dec = streams[skey] ?? StreamDecoder(framing: .auto, limits: options.limits)
+            let isUDP = c.carrier == "udp"
+            let events = isUDP ? dec.feedRecord(bytes, frame: frame, time: time)
+                : dec.feed(bytes, frame: frame, time: time)
+            streams[skey] = dec
+            for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to)) }
+        case .gap(let id, let from, let to, let missing, let frame, let time):
+            let key = ConversationKey.connection(id)
+            let c = conversation(key, carrier: "tcp")
+            conversations[key] = c
+            let dir = c.clientEndpoint.map { $0 == from ? Direction.clientToServer : .serverToClient }
+            emitError(code: "tcp.gap", message: "\(missing) bytes missing from \(from) to \(to); resynchronising",
+                      frames: [frame], time: time, conversation: c.id, direction: dir, offset: nil)
+            let skey = StreamKey(conversation: key, from: from.description)
+            if var dec = streams[skey] {
+                let events = dec.gap(missing: missing, frame: frame, time: time)
+                streams[skey] = dec
+                for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to)) }
+            }
+        case .closed(let id, _, _, _):
+            let key = ConversationKey.connection(id)
+            for (skey, var dec) in streams where skey.conversation == key {
+                let events = dec.finish()
+                streams[skey] = nil
+                let from = skey.from
+                for e in events {
+                    let c = conversations[key]
+                    let fromEP = c?.endpoints.flatMap { $0.0.description == from ? $0.0 : $0.1 }
+                    let toEP = c?.endpoints.flatMap { $0.0.description == from ? $0.1 : $0.0 }
+                    if let f = fromEP, let t = toEP {
+                        handleTransport(e, key: key, from: .endpoint(f), to: .endpoint(t))
+                    }
+                }
+            }
+        case .notice(let id, let code, let message, let frame, let time):
+            let conv = id.map { conversation(ConversationKey.connection($0), carrier: "tcp").id } ?? "-"
+            emitError(code: code, message: message, frames: [frame], time: time, conversation: conv,
+                      direction: nil, offset: nil)
+        }
+    }
+
+    func flushStreams() {
+        for (skey, var dec) in streams {
+            let events = dec.finish()
+            streams[skey] = dec
+            for e in events {
+                handleTransport(e, key: skey.conversation, from: .unknown, to: .unknown)
+            }
+        }
+        streams.removeAll()
+    }
+
+    // MARK: - raw and hex
+
+    func analyseRaw(path: String) throws(AnalyzerError) {
+        var reader: RawStreamReader
+        do {
+            reader = try RawStreamReader(path: path)
+        } catch {
+            throw AnalyzerError(error.description)
+        }
+        let key = ConversationKey.serialLine(path)
+        var dec = StreamDecoder(framing: .auto, limits: options.limits, numberFramesInternally: true)
+        while true {
+            let chunk: [UInt8]?
+            do {
+                chunk = try reader.next()
+            } catch {
+                throw AnalyzerError(error.description)
+            }
+            guard let bytes = chunk else { break }
+            summary.bytes += bytes.count
+            for e in dec.feed(bytes[...], frame: 0, time: nil) { handleSerial(e, line: key) }
+        }
+        for e in dec.finish() { handleSerial(e, line: key) }
+    }
+
+    func analyseHex(path: String) throws(AnalyzerError) {
+        let records: [HexRecord]
+        do {
+            records = try HexDumpParser.parse(path: path)
+        } catch {
+            throw AnalyzerError(error.description)
+        }
+        let key = ConversationKey.serialLine(path)
+        var dec = StreamDecoder(framing: .auto, limits: options.limits, numberFramesInternally: true)
+        for r in records {
+            summary.bytes += r.bytes.count
+            for e in dec.feedRecord(r.bytes[...], frame: 0, time: nil) { handleSerial(e, line: key) }
+        }
+        for e in dec.finish() { handleSerial(e, line: key) }
+    }
+
+    /// A raw stream interleaves both directions: the conversation is the link (HDLC address pair, wrapper wPort
+    /// pair), and the direction comes from the addresses once the client is known.
+    func handleSerial(_ e: TransportEvent, line: ConversationKey) {
+        switch e {
+        case .apdu(let a):
+            switch a.kind {
+            case .hdlc(let segs, _):
+                if let f = segs.first {
+                    let key = ConversationKey.link(line.description, Self.pair(f.source.value, f.destination.value))
+                    handleTransport(e, key: key, from: .hdlc(f.source.value), to: .hdlc(f.destination.value))
+                    return
+                }
+            case .wrapper(let h):
+                let key = ConversationKey.link(line.description,
+                                               Self.pair(UInt32(h.sourcePort), UInt32(h.destinationPort)))
+                handleTransport(e, key: key, from: .wport(h.sourcePort), to: .wport(h.destinationPort))
+                return
+            case .raw:
+                break
+            }
+            handleTransport(e, key: ConversationKey.link(line.description, "raw"), from: .unknown, to: .unknown)
+        case .hdlcFrame(let f):
+            let key = ConversationKey.link(line.description, Self.pair(f.source.value, f.destination.value))
+            handleTransport(e, key: key, from: .hdlc(f.source.value), to: .hdlc(f.destination.value))
+        case .issue:
+            handleTransport(e, key: ConversationKey.link(line.description, "line"), from: .unknown, to: .unknown)
+        }
+    }
+
+    static func pair(_ a: UInt32, _ b: UInt32) -> String { a < b ? "\(a)-\(b)" : "\(b)-\(a)" }
+}

@@ -1,0 +1,152 @@
+import DLMSCapture
+import DLMSSession
+import DLMSTransport
+
+/// What identifies a conversation: a TCP connection / UDP flow, or a link on a raw stream.
+enum ConversationKey: Hashable, CustomStringConvertible {
+    case connection(ConnectionID)
+    /// A raw/hex input as a whole (its path).
+    case serialLine(String)
+    /// One link (address pair) on a raw/hex input.
+    case link(String, String)
+
+    var description: String {
+        switch self {
+        case .connection(let id): "conn \(id.value)"
+        case .serialLine(let p): p
+        case .link(let p, let pair): "\(p) \(pair)"
+        }
+    }
+
+    /// Not used for ordering records; conversations are ordered by first appearance.
+    var order: String { description }
+}
+
+struct StreamKey: Hashable {
+    var conversation: ConversationKey
+    var from: String
+}
+
+/// One side of a conversation as far as the analyzer can name it.
+enum Party: Hashable {
+    case endpoint(Endpoint)
+    case hdlc(UInt32)
+    case wport(UInt16)
+    case unknown
+}
+
+struct Conversation {
+    var id: String
+    var carrier: String
+    var endpoints: (Endpoint, Endpoint)?
+    var clientEndpoint: Endpoint?
+    /// On a raw line: the client's HDLC address or wPort.
+    var clientParty: Party?
+    var announced = false
+    var state: ConversationState
+    var firstFrame: Int?
+}
+
+extension Analyzer {
+    func conversation(_ key: ConversationKey, carrier: String) -> Conversation {
+        if let c = conversations[key] { return c }
+        conversationOrder += 1
+        let prefix: String
+        switch key {
+        case .connection: prefix = carrier
+        case .serialLine, .link: prefix = options.input == .hex ? "hex" : "serial"
+        }
+        let id = "\(prefix)-\(conversationOrder)"
+        let c = Conversation(id: id, carrier: carrier, state: ConversationState(id: id))
+        conversations[key] = c
+        return c
+    }
+
+    /// The direction of a unit from `from` to `to`, learning the client's identity the first time it can be told:
+    /// from the TCP handshake, from an APDU or frame type whose direction is inherent (AARQ, SNRM, responses, LLC
+    /// E6E6/E6E7), or, failing those, from the well-known DLMS ports.
+    func direction(_ c: inout Conversation, from: Party, to: Party, hint: Direction?) -> Direction? {
+        switch from {
+        case .endpoint(let ep):
+            if let client = c.clientEndpoint { return ep == client ? .clientToServer : .serverToClient }
+            if let h = hint {
+                if h == .clientToServer { c.clientEndpoint = ep } else if case .endpoint(let other) = to {
+                    c.clientEndpoint = other
+                }
+                return h
+            }
+            if case .endpoint(let other) = to {
+                // Well-known server ports (IEC 62056-47: 4059; Gurux test servers use 4060-4063), else the
+                // lower port is the listener.
+                let serverPorts: Set<UInt16> = [4059, 4060, 4061, 4062, 4063]
+                if serverPorts.contains(other.port) && !serverPorts.contains(ep.port) {
+                    c.clientEndpoint = ep
+                    return .clientToServer
+                }
+                if serverPorts.contains(ep.port) && !serverPorts.contains(other.port) {
+                    c.clientEndpoint = other
+                    return .serverToClient
+                }
+            }
+            return nil
+        case .hdlc, .wport:
+            if let client = c.clientParty { return from == client ? .clientToServer : .serverToClient }
+            if let h = hint {
+                c.clientParty = h == .clientToServer ? from : to
+                return h
+            }
+            return nil
+        case .unknown:
+            return hint
+        }
+    }
+
+    /// The conversation's client and server as text, once known.
+    func describeParties(_ c: Conversation) -> (String?, String?) {
+        if let (a, b) = c.endpoints {
+            if let cl = c.clientEndpoint {
+                return (cl.description, (cl == a ? b : a).description)
+            }
+            return (nil, nil)
+        }
+        switch c.clientParty {
+        case .hdlc(let v): return ("HDLC address \(v)", nil)
+        case .wport(let v): return ("wPort \(v)", nil)
+        default: return (nil, nil)
+        }
+    }
+}
+
+/// The inherent direction of an APDU type (requests go client → server; responses, notifications and errors
+/// server → client); nil for types used both ways (general-*-ciphering, general-block-transfer, ...).
+enum InherentDirection {
+    static func of(apduType t: String) -> Direction? {
+        switch t {
+        case "aarq", "rlrq", "initiate-request", "read-request", "write-request", "unconfirmed-write-request":
+            return .clientToServer
+        case "aare", "rlre", "initiate-response", "read-response", "write-response", "data-notification",
+             "event-notification-request", "information-report-request", "exception-response",
+             "confirmed-service-error":
+            return .serverToClient
+        default:
+            if t.hasSuffix("-request") { return .clientToServer }
+            if t.hasSuffix("-response") { return .serverToClient }
+            return nil
+        }
+    }
+
+    /// HDLC frame types: SNRM, DISC and I-frames with LLC E6 E6 come from the client (primary station).
+    static func of(frame: HDLCFrame) -> Direction? {
+        switch frame.type {
+        case .snrm, .disc: return .clientToServer
+        case .ua, .dm, .frmr: return .serverToClient
+        case .i, .ui:
+            if frame.info.count >= 3 && frame.info[0] == 0xE6 {
+                if frame.info[1] == 0xE6 { return .clientToServer }
+                if frame.info[1] == 0xE7 { return .serverToClient }
+            }
+            return nil
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import DLMSAPDU
+import DLMSCapture
+import DLMSSession
+import DLMSTransport
+import DLMSWire
+
+extension Analyzer {
+    /// One transport event of a conversation: an APDU, a link frame or a framing issue.
+    func handleTransport(_ e: TransportEvent, key: ConversationKey, from: Party, to: Party) {
+        var c = conversation(key, carrier: carrierName(key))
+        defer { conversations[key] = c }
+        switch e {
+        case .apdu(let a):
+            let decoded = APDUDecoder.decode(a.bytes[...], options: DecodeOptions(showSecrets: options.showSecrets))
+            var hint = InherentDirection.of(apduType: decoded.type)
+            if hint == nil, case .hdlc(let segs, let llc) = a.kind {
+                if let l = llc, l.count >= 2 { hint = l[1] == 0xE6 ? .clientToServer : .serverToClient }
+                else if let f = segs.first { hint = InherentDirection.of(frame: f) }
+            }
+            let dir = direction(&c, from: from, to: to, hint: hint)
+            announce(&c, frame: a.frames.first, time: a.time)
+            let record = buildRecord(a, decoded: decoded, conversation: &c, direction: dir)
+            summary.apdus += 1
+            summary.apduTypes[decoded.type, default: 0] += 1
+            if let v = record.security?.verdict { summary.verdicts[v, default: 0] += 1 }
+            for err in record.errors { summary.errorCodes[err.code, default: 0] += 1 }
+            renderer.render(.apdu(record))
+        case .hdlcFrame(let f):
+            let dir = direction(&c, from: from, to: to, hint: InherentDirection.of(frame: f))
+            // I and UI frames are shown through the APDUs they carry; the others as link frames.
+            guard f.type != .i && f.type != .ui else { return }
+            summary.linkFrames += 1
+            guard options.linkFrames else { return }
+            announce(&c, frame: f.frames.first, time: f.time)
+            renderer.render(.frame(FrameRecord(
+                provenance: Provenance(frames: f.frames, time: f.time, conversation: c.id, direction: dir),
+                hdlc: f)))
+        case .issue(let i):
+            let dir: Direction? = c.clientEndpoint == nil && c.clientParty == nil ? nil
+                : direction(&c, from: from, to: to, hint: nil)
+            emitError(code: i.code, message: i.message, frames: i.frames, time: i.time, conversation: c.id,
+                      direction: dir, offset: i.offset)
+        }
+    }
+
+    func carrierName(_ key: ConversationKey) -> String {
+        switch key {
+        case .connection: "tcp"
+        case .serialLine, .link: options.input == .hex ? "hex" : "serial"
+        }
+    }
+
+    func announce(_ c: inout Conversation, frame: Int?, time: Timestamp?) {
+        guard !c.announced else { return }
+        c.announced = true
+        guard options.conversationRecords else { return }
+        let (client, server) = describeParties(c)
+        renderer.render(.conversation(ConversationRecord(id: c.id, carrier: c.carrier, client: client,
+                                                         server: server, frame: frame, time: time,
+                                                         source: currentSource)))
+    }
+
+    func buildRecord(_ a: TransportAPDU, decoded: DecodedAPDU, conversation c: inout Conversation,
+                     direction: Direction?) -> APDURecord {
+        var errors = a.errors
+        errors.append(contentsOf: decoded.errors)
+        var service = decoded.facts
+        var security: SecurityResult?
+        if let p = decoded.facts.protection {
+            security = unprotect(p, decoded: decoded, conversation: &c, direction: direction)
+            if let inner = security?.plainDecoded {
+                service = innermostFacts(inner, security: security)
+                errors.append(contentsOf: inner.errors)
+            }
+        }
+        let obs = c.state.observe(service: service, direction: direction, frames: a.frames, time: a.time)
+        return APDURecord(
+            provenance: Provenance(frames: a.frames, time: a.time, conversation: c.id, direction: direction),
+            transport: a.kind, bytes: a.bytes, decoded: decoded, security: security, service: service,
+            block: obs.block, reassembled: obs.reassembled, errors: errors, notes: obs.notes,
+            scalerUnits: obs.scalerUnits)
+    }
+
+    func innermostFacts(_ d: DecodedAPDU, security: SecurityResult?) -> ServiceFacts {
+        var s = security
+        var facts = d.facts
+        while let inner = s?.inner.first {
+            if let pd = inner.plainDecoded { facts = pd.facts }
+            s = inner
+        }
+        return facts
+    }
+
+    /// Removing protection is the security layer's job (keyring, key learning, verdicts); until a keyring is given
+    /// the header is reported with the verdict `no-key`.
+    func unprotect(_ p: ProtectionFacts, decoded: DecodedAPDU, conversation c: inout Conversation,
+                   direction: Direction?) -> SecurityResult {
+        var st = p.systemTitle
+        if st == nil {
+            st = direction == .clientToServer ? c.state.clientSystemTitle
+                : direction == .serverToClient ? c.state.serverSystemTitle : nil
+        }
+        return SecurityResult(protection: p.kind, securityControl: p.securityControl, suite: p.suite,
+                              authenticated: p.authenticated, encrypted: p.encrypted, broadcast: p.broadcast,
+                              compressed: p.compressed, systemTitle: st, invocationCounter: p.invocationCounter,
+                              key: nil, verdict: "no-key")
+    }
+
+    func emitError(code: String, message: String, frames: [Int], time: Timestamp?, conversation: String,
+                   direction: Direction?, offset: Int?) {
+        summary.errors += 1
+        summary.errorCodes[code, default: 0] += 1
+        renderer.render(.error(ErrorRecord(
+            provenance: Provenance(frames: frames, time: time, conversation: conversation, direction: direction),
+            code: code, message: message, offset: offset)))
+    }
+}

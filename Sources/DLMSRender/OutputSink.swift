@@ -1,0 +1,75 @@
+import DLMSSession
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where rendered bytes go. Buffered; `flush()` pushes them out (per record in live mode).
+public protocol OutputSink: AnyObject {
+    func write(_ bytes: [UInt8])
+    func write(_ text: String)
+    func flush()
+}
+
+/// A sink on a file descriptor (standard output by default), with its own buffer so that no C stdio state is
+/// shared. Partial writes and EINTR are retried; a closed pipe (e.g. `| head`) ends the writes quietly.
+public final class FDSink: OutputSink {
+    let fd: Int32
+    var buffer: [UInt8] = []
+    public private(set) var broken = false
+    public init(fd: Int32 = 1) {
+        self.fd = fd
+        buffer.reserveCapacity(1 << 16)
+    }
+    deinit { flush() }
+    public func write(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+    public func write(_ text: String) { write(Array(text.utf8)) }
+    public func flush() {
+        guard !buffer.isEmpty, !broken else { buffer.removeAll(keepingCapacity: true); return }
+        buffer.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var done = 0
+            while done < raw.count {
+                #if canImport(Glibc)
+                let n = Glibc.write(fd, base + done, raw.count - done)
+                #else
+                let n = Darwin.write(fd, base + done, raw.count - done)
+                #endif
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    broken = true
+                    return
+                }
+                done += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A sink collecting everything in memory (tests, benchmarks).
+public final class MemorySink: OutputSink {
+    public private(set) var bytes: [UInt8] = []
+    /// When false, bytes are counted but not kept (benchmarks).
+    public let keep: Bool
+    public private(set) var count = 0
+    public init(keep: Bool = true) { self.keep = keep }
+    public func write(_ b: [UInt8]) {
+        count += b.count
+        if keep { bytes.append(contentsOf: b) }
+    }
+    public func write(_ text: String) { write(Array(text.utf8)) }
+    public func flush() {}
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// What every output format implements. Records arrive in capture order.
+public protocol Renderer: AnyObject {
+    func begin()
+    func render(_ record: Record)
+    func end()
+}

@@ -1,0 +1,210 @@
+import DLMSAPDU
+import DLMSTransport
+import DLMSWire
+
+/// Which way an APDU or frame travelled, by DLMS role.
+public enum Direction: String, Sendable {
+    case clientToServer = "client->server"
+    case serverToClient = "server->client"
+
+    public var reversed: Direction { self == .clientToServer ? .serverToClient : .clientToServer }
+}
+
+/// Where a unit came from: capture frames, time, conversation and direction.
+public struct Provenance: Sendable {
+    public var frames: [Int]
+    public var time: Timestamp?
+    public var conversation: String
+    public var direction: Direction?
+    public init(frames: [Int], time: Timestamp?, conversation: String, direction: Direction?) {
+        self.frames = frames
+        self.time = time
+        self.conversation = conversation
+        self.direction = direction
+    }
+}
+
+/// The joined data of a completed datablock transfer.
+public struct Reassembly: Sendable {
+    public var blocks: Int
+    public var frames: [Int]
+    public var bytes: [UInt8]
+    public var value: DataValue?
+    public var error: DecodeError?
+    public init(blocks: Int, frames: [Int], bytes: [UInt8], value: DataValue?, error: DecodeError?) {
+        self.blocks = blocks
+        self.frames = frames
+        self.bytes = bytes
+        self.value = value
+        self.error = error
+    }
+}
+
+/// Position of one block inside a transfer (shown on every block's record).
+public struct BlockPosition: Sendable {
+    /// Stable id of the transfer within its conversation, e.g. "get#1".
+    public var transfer: String
+    public var blockNumber: UInt32
+    public var lastBlock: Bool
+    public init(transfer: String, blockNumber: UInt32, lastBlock: Bool) {
+        self.transfer = transfer
+        self.blockNumber = blockNumber
+        self.lastBlock = lastBlock
+    }
+}
+
+/// Result of removing a protection layer (filled in by the security layer; `nil` on an unprotected APDU).
+public struct SecurityResult: Sendable {
+    public var protection: String
+    public var securityControl: UInt8
+    public var suite: Int
+    public var authenticated: Bool
+    public var encrypted: Bool
+    public var broadcast: Bool
+    public var compressed: Bool
+    public var systemTitle: [UInt8]?
+    public var invocationCounter: UInt32?
+    /// `guek`, `gbek`, `dedicated`, `wrapped`, `agreed`, `signing`; nil when no key was found.
+    public var key: String?
+    /// `verified`, `decrypted-unverified`, `authentication-failed`, `no-key`, `unsupported`.
+    public var verdict: String
+    /// Which key entry / layout verified (for the text output), never key bytes.
+    public var detail: String?
+    public var plain: [UInt8]?
+    public var plainDecoded: DecodedAPDU?
+    /// A nested protection layer inside `plain`.
+    public var inner: [SecurityResult]
+    public init(protection: String, securityControl: UInt8, suite: Int, authenticated: Bool, encrypted: Bool,
+                broadcast: Bool, compressed: Bool, systemTitle: [UInt8]?, invocationCounter: UInt32?, key: String?,
+                verdict: String, detail: String? = nil, plain: [UInt8]? = nil, plainDecoded: DecodedAPDU? = nil,
+                inner: [SecurityResult] = []) {
+        self.protection = protection
+        self.securityControl = securityControl
+        self.suite = suite
+        self.authenticated = authenticated
+        self.encrypted = encrypted
+        self.broadcast = broadcast
+        self.compressed = compressed
+        self.systemTitle = systemTitle
+        self.invocationCounter = invocationCounter
+        self.key = key
+        self.verdict = verdict
+        self.detail = detail
+        self.plain = plain
+        self.plainDecoded = plainDecoded
+        self.inner = inner
+    }
+}
+
+/// One complete APDU with everything known about it.
+public struct APDURecord: Sendable {
+    public var provenance: Provenance
+    public var transport: TransportKind
+    public var bytes: [UInt8]
+    public var decoded: DecodedAPDU
+    public var security: SecurityResult?
+    /// Facts of the innermost service APDU (after protection layers are removed, when they could be).
+    public var service: ServiceFacts
+    public var block: BlockPosition?
+    public var reassembled: Reassembly?
+    /// Problems inside this APDU (transport and decoding), each with an offset.
+    public var errors: [DecodeError]
+    /// Notes the session adds (block transfer state, scaler applied, ...): human text.
+    public var notes: [String]
+    /// Scalers/units known in the conversation for the objects of this APDU (for labelling values).
+    public var scalerUnits: [ObjectRef: ScalerUnitInfo]
+    public init(provenance: Provenance, transport: TransportKind, bytes: [UInt8], decoded: DecodedAPDU,
+                security: SecurityResult? = nil, service: ServiceFacts, block: BlockPosition? = nil,
+                reassembled: Reassembly? = nil, errors: [DecodeError] = [], notes: [String] = [],
+                scalerUnits: [ObjectRef: ScalerUnitInfo] = [:]) {
+        self.provenance = provenance
+        self.transport = transport
+        self.bytes = bytes
+        self.decoded = decoded
+        self.security = security
+        self.service = service
+        self.block = block
+        self.reassembled = reassembled
+        self.errors = errors
+        self.notes = notes
+        self.scalerUnits = scalerUnits
+    }
+}
+
+/// A scaler and unit learned from a Register's attribute 3 in the same conversation.
+public struct ScalerUnitInfo: Sendable, Hashable {
+    public var scaler: Int8
+    public var unit: UInt8
+    public init(scaler: Int8, unit: UInt8) {
+        self.scaler = scaler
+        self.unit = unit
+    }
+}
+
+/// A link frame that is not an APDU carrier worth an APDU record (SNRM, UA, RR, DISC, ...).
+public struct FrameRecord: Sendable {
+    public var provenance: Provenance
+    public var hdlc: HDLCFrame
+    public init(provenance: Provenance, hdlc: HDLCFrame) {
+        self.provenance = provenance
+        self.hdlc = hdlc
+    }
+}
+
+/// Input that could not be decoded into an APDU or link frame.
+public struct ErrorRecord: Sendable {
+    public var provenance: Provenance
+    public var code: String
+    public var message: String
+    public var offset: Int?
+    public init(provenance: Provenance, code: String, message: String, offset: Int?) {
+        self.provenance = provenance
+        self.code = code
+        self.message = message
+        self.offset = offset
+    }
+}
+
+/// A conversation (a TCP connection, a UDP flow, an HDLC link on a serial line) as first seen.
+public struct ConversationRecord: Sendable {
+    public var id: String
+    /// `tcp`, `udp`, `serial`, `raw`, `hex`.
+    public var carrier: String
+    public var client: String?
+    public var server: String?
+    public var frame: Int?
+    public var time: Timestamp?
+    public var source: String?
+    public init(id: String, carrier: String, client: String?, server: String?, frame: Int?, time: Timestamp?,
+                source: String?) {
+        self.id = id
+        self.carrier = carrier
+        self.client = client
+        self.server = server
+        self.frame = frame
+        self.time = time
+        self.source = source
+    }
+}
+
+/// End-of-run counts.
+public struct Summary: Sendable {
+    public var frames: Int = 0
+    public var apdus: Int = 0
+    public var linkFrames: Int = 0
+    public var errors: Int = 0
+    public var conversations: Int = 0
+    public var bytes: Int = 0
+    public var apduTypes: [String: Int] = [:]
+    public var verdicts: [String: Int] = [:]
+    public var errorCodes: [String: Int] = [:]
+    public init() {}
+}
+
+public enum Record: Sendable {
+    case conversation(ConversationRecord)
+    case apdu(APDURecord)
+    case frame(FrameRecord)
+    case error(ErrorRecord)
+    case summary(Summary)
+}
