@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// Runs the built `dlmsdump` binary as a user would (exit codes, one-line errors, stdin, formats).
+@Suite struct CLITests {
+    static var binary: URL? {
+        // The test bundle sits next to the executable in the build folder (.build/<triple>/debug).
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("dlmsdump"),
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("dlmsdump"),
+            Fixtures.root.appendingPathComponent(".build/debug/dlmsdump"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ args: [String], stdin: Data? = nil) throws -> Result {
+        let bin = try #require(binary, "dlmsdump binary not built: run `swift build` before the tests")
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = args
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        let input = Pipe()
+        p.standardInput = input
+        try p.run()
+        if let d = stdin { input.fileHandleForWriting.write(d) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func missingFileIsOneLineAndNonZero() throws {
+        let r = try Self.run(["/nonexistent/capture.pcap"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("/nonexistent/capture.pcap"))
+        #expect(r.stderr.split(separator: "\n").count <= 3)
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func badOptionIsRejected() throws {
+        let r = try Self.run(["--format", "yaml", Fixtures.capture("gurux/wrapper-none.pcap")])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("yaml"))
+    }
+
+    @Test func notACaptureIsAnError() throws {
+        let r = try Self.run(["--input", "pcap", Fixtures.capture("README.md")])
+        #expect(r.status != 0)
+        #expect(!r.stderr.isEmpty)
+    }
+
+    @Test func readsPcapFromStandardInput() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.capture("gurux/wrapper-none.pcap")))
+        let r = try Self.run(["--format", "jsonl", "-"], stdin: data)
+        #expect(r.status == 0)
+        let apdus = r.stdout.split(separator: "\n").filter { $0.contains(#""kind":"apdu""#) }
+        #expect(apdus.count == 118)  // the kind "apdu" records of wrapper-none.truth.jsonl
+    }
+
+    @Test func hexInputFromStandardInput() throws {
+        // A get-request-normal for the clock's time attribute, as a trace tool would print it.
+        let text = "12:00:01.123 TX: C0 01 C1 00 08 00 00 01 00 00 FF 02 00\n"
+        let r = try Self.run(["--input", "hex", "--format", "jsonl", "-"], stdin: Data(text.utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(#""type":"get-request""#))
+        #expect(r.stdout.contains(#""obis":"0.0.1.0.0.255""#))
+    }
+
+    @Test func textIsTheDefaultFormat() throws {
+        let r = try Self.run(["--color", "never", Fixtures.capture("gurux/hdlc-none.pcap")])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("SNRM"))
+        #expect(r.stdout.contains("get-response"))
+        #expect(!r.stdout.contains("\u{1B}["))
+    }
+}

@@ -1,0 +1,39 @@
+import DLMSAnalyzer
+import Foundation
+import Testing
+
+/// Every line dlmsdump writes validates against docs/dlmsdump.schema.json (the JSON contract of docs/json.md).
+@Suite struct SchemaTests {
+    static let inputs = [
+        "gurux/wrapper-none.pcap", "gurux/wrapper-lls.pcap", "gurux/hdlc-none.pcap", "gurux/hdlc-none.raw",
+        "gurux/neg-bad-fcs.pcap", "gurux/neg-wrapper-length.pcap", "gurux/neg-truncated-segment.pcap",
+        "gurux/wrapper-hls-gmac-authenc.pcap", "gurux/hdlc-gbt-authenc.pcap", "gurux/wrapper-general-glo.pcap",
+        "peers/Output-EPRI.pcap", "peers/hdlc-over-udp-sample.pcap", "peers/Output-Ciphered-Simple-Key.pcap",
+    ]
+
+    @Test(arguments: inputs)
+    func everyLineValidates(_ input: String) throws {
+        let validator = try JSONSchemaValidator(schemaText: Fixtures.schemaText)
+        let (lines, records) = try analyseToJSON([Fixtures.capture(input)])
+        #expect(!lines.isEmpty)
+        var problems: [String] = []
+        for (i, r) in records.enumerated() {
+            for p in validator.validate(r) { problems.append("line \(i + 1): \(p)") }
+        }
+        #expect(problems.isEmpty, "\(problems.prefix(10).joined(separator: "\n"))")
+        #expect(records.last?["kind"]?.string == "summary")
+    }
+
+    /// The validator is not a rubber stamp: a record with a wrong type or a missing member fails.
+    @Test func validatorRejectsBadRecords() throws {
+        let validator = try JSONSchemaValidator(schemaText: Fixtures.schemaText)
+        let bad = try JSONValue.parse(#"{"kind":"apdu","frames":[0],"conversation":"x"}"#)
+        #expect(!validator.validate(bad).isEmpty)
+        let badDirection = try JSONValue.parse(
+            #"{"kind":"error","frames":[1],"conversation":"c","code":"x.y","message":"m","direction":"up"}"#)
+        #expect(!validator.validate(badDirection).isEmpty)
+        let good = try JSONValue.parse(
+            #"{"kind":"error","frames":[1],"conversation":"c","code":"x.y","message":"m","direction":"client->server"}"#)
+        #expect(validator.validate(good).isEmpty)
+    }
+}

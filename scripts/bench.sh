@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Measures throughput and peak memory of dlmsdump's pipeline (release build, one core) on a large capture made of
+# the Gurux sessions replicated on new TCP connections, and on one ten times larger (memory must not grow).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+swift build -c release --product dlmsbench >&2
+bin=$(swift build -c release --show-bin-path)/dlmsbench
+work=${BENCH_DIR:-$(mktemp -d)}
+copies=${COPIES:-400}
+inputs=(Captures/gurux/wrapper-none.pcap Captures/gurux/wrapper-lls.pcap Captures/gurux/hdlc-none.pcap)
+"$bin" make --copies "$copies" "$work/large.pcap" "${inputs[@]}"
+"$bin" make --copies $((copies * 10)) "$work/larger.pcap" "${inputs[@]}"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)"
+for mode in decode jsonl text; do
+  taskset -c 0 "$bin" run --mode "$mode" "$work/large.pcap"
+done
+echo "ten times larger:"
+taskset -c 0 "$bin" run --mode decode "$work/larger.pcap"
+[[ -n ${BENCH_DIR:-} ]] || rm -rf "$work"
