@@ -83,8 +83,14 @@ public struct Packet: Sendable {
     public var truncated: Bool
     /// Bytes of payload missing because of the truncation.
     public var missingBytes: Int
+    /// The packet is the first fragment of a fragmented IP datagram (the other fragments are not reassembled):
+    /// `payload` holds only the bytes of this fragment. For UDP `missingBytes` says how many are missing (from the
+    /// UDP length); for TCP the count is unknown here and the reassembler reports the hole as a gap.
+    public var fragmented: Bool = false
     public init(frame: Int, time: Timestamp?, proto: IPProtocol, source: Endpoint, destination: Endpoint,
-                tcp: TCPHeader?, payload: ArraySlice<UInt8>, truncated: Bool = false, missingBytes: Int = 0) {
+                tcp: TCPHeader?, payload: ArraySlice<UInt8>, truncated: Bool = false, missingBytes: Int = 0,
+                fragmented: Bool = false) {
+        self.fragmented = fragmented
         self.frame = frame
         self.time = time
         self.proto = proto

@@ -1,0 +1,286 @@
+import DLMSWire
+
+/// Turns TCP segments and UDP datagrams into per-connection, per-direction byte streams (`StreamEvent`s).
+///
+/// TCP, per connection and direction:
+/// - bytes are delivered in sequence order, exactly once: a retransmission delivers only the bytes not delivered
+///   yet, and retransmitted bytes that differ from those delivered first give a `tcp.overlap-mismatch` notice
+///   (the first copy wins, as in Wireshark's default);
+/// - out-of-order segments wait in a bounded queue (`ReassemblyLimits`);
+/// - the stream moves past missing bytes, with a `.gap(missing:)`, when the peer acknowledges beyond them, when
+///   the queue is over its bound, at FIN/RST close and at `finish()` with data queued after a hole, and after the
+///   bytes a truncated frame did not keep (with a `capture.truncated` notice);
+/// - a capture that starts mid-connection starts each direction at its first segment; the SYN / SYN-ACK, when
+///   present, give the initiator; FIN in both directions or a RST closes (`.closed`), and a new SYN on a closed
+///   (or reused) 4-tuple opens a new connection with a new ID.
+///
+/// UDP: each datagram is one `.data` event on the flow of its 4-tuple, which gets a ConnectionID as well.
+///
+/// Connections are numbered from 1 in order of first appearance. Every event carries the frame number and time
+/// of the packet whose arrival made it happen (for `finish()`, the last packet seen). Memory is bounded: closed
+/// connections are forgotten after `closedLinger`, silent ones after `idleTimeout`, and beyond `maxConnections`
+/// the least recently used ones are evicted (`.closed(reason: "evicted")`).
+public struct TCPReassembler {
+    struct FlowKey: Hashable {
+        var proto: UInt8
+        var lo: Endpoint
+        var hi: Endpoint
+
+        init(_ proto: IPProtocol, _ x: Endpoint, _ y: Endpoint) {
+            self.proto = proto.rawValue
+            if TCPReassembler.precedes(x, y) { lo = x; hi = y } else { lo = y; hi = x }
+        }
+    }
+
+    struct Connection {
+        var id: ConnectionID
+        var key: FlowKey
+        var proto: IPProtocol
+        /// `a` is the source of the first packet seen; direction 0 is a → b.
+        var a: Endpoint
+        var b: Endpoint
+        var directions = [StreamDirection(), StreamDirection()]
+        var closed = false
+        var lastUse: UInt64 = 0
+        var lastTime: Timestamp?
+    }
+
+    public let limits: ReassemblyLimits
+    private var table: [FlowKey: Int] = [:]
+    private var slots: [Connection?] = []
+    private var freeSlots: [Int] = []
+    private var nextID = 1
+    private var tick: UInt64 = 0
+    private var lastFrame = 0
+    private var lastTime: Timestamp?
+    private var lastSweep: Timestamp?
+
+    public init(limits: ReassemblyLimits = .default) {
+        self.limits = limits
+    }
+
+    /// Connections and flows currently tracked (open or lingering closed).
+    public var trackedConnections: Int { table.count }
+
+    // MARK: - Packets
+
+    public mutating func process(_ p: Packet) -> [StreamEvent] {
+        var out: [StreamEvent] = []
+        lastFrame = p.frame
+        if let t = p.time { lastTime = t }
+        tick &+= 1
+        sweep(&out)
+        let key = FlowKey(p.proto, p.source, p.destination)
+        switch p.proto {
+        case .udp: processUDP(p, key, &out)
+        case .tcp: processTCP(p, key, &out)
+        }
+        return out
+    }
+
+    /// End of the capture: every open connection delivers what it holds (reporting holes) and is closed with
+    /// reason "end of capture", in ID order.
+    public mutating func finish() -> [StreamEvent] {
+        var out: [StreamEvent] = []
+        let open = slots.indices.filter { slots[$0].map { !$0.closed } ?? false }
+            .sorted { (slots[$0]?.id.value ?? 0) < (slots[$1]?.id.value ?? 0) }
+        for s in open { close(slot: s, reason: "end of capture", &out) }
+        table.removeAll()
+        slots.removeAll()
+        freeSlots.removeAll()
+        return out
+    }
+
+    private mutating func processUDP(_ p: Packet, _ key: FlowKey, _ out: inout [StreamEvent]) {
+        let s = table[key] ?? open(p, key, initiator: nil, &out)
+        guard var conn = slots[s] else { return }
+        slots[s] = nil  // take the value out so it is mutated without a copy of its buffers
+        conn.lastUse = tick
+        conn.lastTime = p.time ?? conn.lastTime
+        notices(p, conn.id, &out)
+        if !p.payload.isEmpty {
+            out.append(.data(conn.id, from: p.source, to: p.destination, bytes: p.payload, frame: p.frame,
+                             time: p.time))
+        }
+        if p.missingBytes > 0 {
+            out.append(.gap(conn.id, from: p.source, to: p.destination, missing: p.missingBytes, frame: p.frame,
+                            time: p.time))
+        }
+        slots[s] = conn
+    }
+
+    private mutating func processTCP(_ p: Packet, _ key: FlowKey, _ out: inout [StreamEvent]) {
+        guard let tcp = p.tcp else { return }
+        let opening = tcp.syn && !tcp.ack
+        var slot = table[key]
+        if let s = slot, let existing = slots[s] {
+            let d = existing.a == p.source ? 0 : 1
+            let dir = existing.directions[d]
+            let reused = opening && (existing.closed || (dir.started && dir.isn != tcp.sequence))
+            if reused {
+                if !existing.closed { close(slot: s, reason: "reused", &out) }
+                remove(slot: s)
+                slot = nil
+            } else if existing.closed {
+                // A late ACK, FIN or retransmission of a closed connection.
+                slots[s]?.lastUse = tick
+                return
+            }
+        }
+        let s: Int
+        if let slot {
+            s = slot
+        } else {
+            guard !tcp.rst else { return }  // a RST for a connection we never saw opens nothing
+            let initiator = opening ? p.source : (tcp.syn ? p.destination : nil)
+            s = open(p, key, initiator: initiator, &out)
+        }
+        guard var conn = slots[s] else { return }
+        slots[s] = nil  // mutate the connection without copying its buffers, then put it back
+        conn.lastUse = tick
+        conn.lastTime = p.time ?? conn.lastTime
+        let d = conn.a == p.source ? 0 : 1
+        let forward = context(conn, d, p)
+        let backward = context(conn, 1 - d, p)
+        notices(p, conn.id, &out)
+
+        // The peer acknowledges up to `ack`: bytes before it that the capture never showed are lost.
+        if tcp.ack, conn.directions[1 - d].started, !conn.directions[1 - d].finished {
+            let target = conn.directions[1 - d].position(tcp.acknowledgement)
+            let ahead = target - conn.directions[1 - d].next
+            if ahead > 0, ahead <= StreamDirection.maximumAhead {
+                conn.directions[1 - d].skip(to: target, backward, &out)
+            }
+        }
+
+        if !conn.directions[d].started { conn.directions[d].start(sequence: tcp.sequence, syn: tcp.syn) }
+        let start = conn.directions[d].position(tcp.syn ? tcp.sequence &+ 1 : tcp.sequence)
+        if !tcp.rst, !p.payload.isEmpty || p.missingBytes > 0 {
+            let seg = StreamSegment(start: start, bytes: p.payload, missing: p.missingBytes)
+            conn.directions[d].accept(seg, forward, &out)
+        }
+        if tcp.fin, !tcp.rst, conn.directions[d].finAt == nil {
+            conn.directions[d].finAt = start + Int64(p.payload.count) + Int64(p.missingBytes)
+            conn.directions[d].drain(forward, &out)
+        }
+        slots[s] = conn
+        if tcp.rst {
+            close(slot: s, reason: "reset", &out)
+        } else if conn.directions[0].finAt != nil, conn.directions[1].finAt != nil {
+            close(slot: s, reason: "fin", &out)
+        }
+    }
+
+    private func context(_ conn: Connection, _ d: Int, _ p: Packet) -> DirectionContext {
+        DirectionContext(id: conn.id, from: d == 0 ? conn.a : conn.b, to: d == 0 ? conn.b : conn.a,
+                         frame: p.frame, time: p.time, limits: limits)
+    }
+
+    private func notices(_ p: Packet, _ id: ConnectionID, _ out: inout [StreamEvent]) {
+        if p.truncated {
+            out.append(.notice(id, code: "capture.truncated",
+                               message: "frame \(p.frame) was cut by the snap length: \(p.missingBytes) of "
+                                   + "\(p.payload.count + p.missingBytes) payload bytes \(p.source) → "
+                                   + "\(p.destination) were not captured",
+                               frame: p.frame, time: p.time))
+        }
+        if p.fragmented {
+            out.append(.notice(id, code: "ip.fragmented",
+                               message: "frame \(p.frame) is the first fragment of an IP datagram; the other "
+                                   + "fragments are not reassembled",
+                               frame: p.frame, time: p.time))
+        }
+    }
+
+    // MARK: - Table
+
+    private mutating func open(_ p: Packet, _ key: FlowKey, initiator: Endpoint?, _ out: inout [StreamEvent])
+        -> Int
+    {
+        if table.count >= limits.maxConnections { evict(&out) }
+        let id = ConnectionID(nextID)
+        nextID += 1
+        let conn = Connection(id: id, key: key, proto: p.proto, a: p.source, b: p.destination, lastUse: tick,
+                              lastTime: p.time)
+        let s: Int
+        if let free = freeSlots.popLast() {
+            s = free
+            slots[s] = conn
+        } else {
+            s = slots.count
+            slots.append(conn)
+        }
+        table[key] = s
+        out.append(.opened(id, proto: p.proto, a: p.source, b: p.destination, initiator: initiator, frame: p.frame,
+                           time: p.time))
+        return s
+    }
+
+    /// Flushes both directions and reports the close; the slot stays (closed) until forgotten.
+    private mutating func close(slot s: Int, reason: String, _ out: inout [StreamEvent]) {
+        guard var conn = slots[s], !conn.closed else { return }
+        slots[s] = nil
+        let p = (frame: lastFrame, time: lastTime)
+        for d in 0..<2 where conn.proto == .tcp && conn.directions[d].started {
+            let c = DirectionContext(id: conn.id, from: d == 0 ? conn.a : conn.b, to: d == 0 ? conn.b : conn.a,
+                                     frame: p.frame, time: p.time, limits: limits)
+            conn.directions[d].flush(c, &out)
+        }
+        // Drop the buffers now: a closed connection only needs to be recognised.
+        conn.directions = [StreamDirection(), StreamDirection()]
+        conn.closed = true
+        slots[s] = conn
+        out.append(.closed(conn.id, reason: reason, frame: p.frame, time: p.time))
+    }
+
+    private mutating func remove(slot s: Int) {
+        guard let conn = slots[s] else { return }
+        table[conn.key] = nil
+        slots[s] = nil
+        freeSlots.append(s)
+    }
+
+    /// Forgets the least recently used eighth of the table (closed connections first), so that the cost of a
+    /// sort is paid once per many new connections.
+    private mutating func evict(_ out: inout [StreamEvent]) {
+        var candidates: [(slot: Int, closed: Bool, use: UInt64)] = []
+        candidates.reserveCapacity(table.count)
+        for (s, conn) in slots.enumerated() {
+            if let conn { candidates.append((s, conn.closed, conn.lastUse)) }
+        }
+        candidates.sort { $0.closed != $1.closed ? $0.closed : $0.use < $1.use }
+        let count = max(1, limits.maxConnections / 8)
+        let victims = candidates.prefix(count).sorted { $0.slot < $1.slot }
+        for v in victims {
+            close(slot: v.slot, reason: "evicted", &out)
+            remove(slot: v.slot)
+        }
+    }
+
+    /// Once per second of capture time: forgets closed connections after `closedLinger` and closes idle ones.
+    private mutating func sweep(_ out: inout [StreamEvent]) {
+        guard let now = lastTime else { return }
+        if let last = lastSweep, now.seconds(since: last) < 1 { return }
+        lastSweep = now
+        var expired: [(slot: Int, id: Int, closed: Bool)] = []
+        for (s, conn) in slots.enumerated() {
+            guard let conn, let seen = conn.lastTime else { continue }
+            let idle = now.seconds(since: seen)
+            if conn.closed, idle > limits.closedLinger {
+                expired.append((s, conn.id.value, true))
+            } else if !conn.closed, let timeout = limits.idleTimeout, idle > timeout {
+                expired.append((s, conn.id.value, false))
+            }
+        }
+        for e in expired.sorted(by: { $0.id < $1.id }) {
+            if !e.closed { close(slot: e.slot, reason: "idle", &out) }
+            remove(slot: e.slot)
+        }
+    }
+
+    /// A total order on endpoints, so that both directions of a flow share one key.
+    static func precedes(_ x: Endpoint, _ y: Endpoint) -> Bool {
+        if x.address != y.address { return x.address.lexicographicallyPrecedes(y.address) }
+        return x.port < y.port
+    }
+}
