@@ -1,36 +1,192 @@
 import DLMSWire
 
 /// Turns one direction of a byte stream (a TCP direction, a UDP datagram sequence, or a raw serial stream with both
-/// directions interleaved) into link frames and complete APDUs. Placeholder until the framing decoders land.
+/// directions interleaved) into link frames and complete APDUs.
+///
+/// Framings: IEC 62056-47 wrapper, IEC 62056-46 HDLC (with segmentation and LLC), bare APDUs, or `.auto`, which
+/// decides per frame (0x7E → HDLC, `00 01` + a plausible header → wrapper, otherwise junk in a stream or a bare APDU
+/// in a record).
+///
+/// Contract (NIO `ByteToMessageDecoder`): an empty result means "need more bytes"; bytes consumed stay consumed;
+/// every emitted unit names the capture frames that carried its bytes (`frames`) and the time of the last one.
+/// Malformed input never traps: it becomes a `TransportIssue` and decoding resynchronises on the next frame.
+///
+/// ```swift
+/// var decoder = StreamDecoder(framing: .auto)
+/// for segment in tcpDirection {
+///     for event in decoder.feed(segment.payload, frame: segment.frame, time: segment.time) { … }
+/// }
+/// for event in decoder.finish() { … }
+/// ```
 public struct StreamDecoder: Sendable {
-    public var framing: Framing
-    public var limits: StreamLimits
+    public var framing: Framing {
+        get { scanner.framing }
+        set { scanner.framing = newValue }
+    }
+    public var limits: StreamLimits {
+        get { scanner.limits }
+        set {
+            scanner.limits = newValue
+            scanner.reassembler.maxAPDUBytes = newValue.maxAPDUBytes
+        }
+    }
     /// When true (raw/hex input), each link frame found is numbered 1, 2, 3, ... and those ordinals are the
     /// `frames` of what it emits; when false, the `frame` argument of `feed` is used.
-    public var numberFramesInternally: Bool
+    public var numberFramesInternally: Bool {
+        get { scanner.numberFramesInternally }
+        set { scanner.numberFramesInternally = newValue }
+    }
+
+    var scanner: FrameScanner
+    /// Unconsumed stream bytes (a partial frame); `buffer[0]` is at absolute stream position `bufferBase`.
+    var buffer: [UInt8] = []
+    var bufferBase = 0
+    var marks = ChunkMarks()
 
     public init(framing: Framing = .auto, limits: StreamLimits = .init(), numberFramesInternally: Bool = false) {
-        self.framing = framing
-        self.limits = limits
-        self.numberFramesInternally = numberFramesInternally
+        scanner = FrameScanner(framing: framing, limits: limits, numberFramesInternally: numberFramesInternally)
     }
 
     /// Feeds the next chunk of the stream, carried by capture frame `frame` at `time`.
     public mutating func feed(_ bytes: ArraySlice<UInt8>, frame: Int, time: Timestamp?) -> [TransportEvent] {
-        []
+        var out: [TransportEvent] = []
+        guard !bytes.isEmpty else { return out }
+        let chunkStart = bufferBase + buffer.count
+        marks.append(start: chunkStart, count: bytes.count, frame: frame, time: time)
+        if framing == .bare {
+            // Each chunk is one APDU; nothing is buffered.
+            let input = FrameScanner.Input(data: bytes, base: chunkStart, final: true, record: true, marks: marks)
+            scanner.emitBare(input, into: &out)
+            bufferBase = chunkStart + bytes.count
+            marks.discard(before: bufferBase)
+            return out
+        }
+        if buffer.isEmpty {
+            // Fast path: scan the caller's bytes in place and keep only an unfinished tail.
+            let input = FrameScanner.Input(data: bytes, base: chunkStart, final: false, record: false, marks: marks)
+            let stop = scanner.scan(input, into: &out)
+            buffer.append(contentsOf: bytes[stop...])
+            bufferBase = input.abs(stop)
+        } else {
+            buffer.append(contentsOf: bytes)
+            let input = FrameScanner.Input(data: buffer[...], base: bufferBase, final: false, record: false,
+                                           marks: marks)
+            let stop = scanner.scan(input, into: &out)
+            buffer.removeFirst(stop)
+            bufferBase += stop
+        }
+        if buffer.count > limits.maxBufferedBytes {
+            out.append(.issue(TransportIssue(
+                code: "reassembly.limit",
+                message: "\(buffer.count) bytes buffered without a complete frame (limit \(limits.maxBufferedBytes));"
+                    + " dropped",
+                frames: marks.frames(bufferBase, bufferBase + buffer.count), time: time)))
+            dropBuffer()
+        }
+        marks.discard(before: bufferBase)
+        return out
     }
 
     /// `missing` bytes of the stream were lost (TCP gap): drop partial state and resynchronise.
-    public mutating func gap(missing: Int, frame: Int, time: Timestamp?) -> [TransportEvent] { [] }
+    ///
+    /// A wrapper frame cut by the gap is emitted with what arrived (error `stream.gap`); when the gap ends inside
+    /// that frame, the rest of its body is skipped, so the next frame is found by its header, not by scanning.
+    public mutating func gap(missing: Int, frame: Int, time: Timestamp?) -> [TransportEvent] {
+        var out: [TransportEvent] = []
+        scanner.flushJunk(into: &out)
+        scanner.skip = 0
+        var dropped = buffer.count
+        if framing != .hdlc, let cut = truncatedWrapperFrame() {
+            // Emit the part that arrived; skip the part still to come.
+            let input = FrameScanner.Input(data: buffer[...], base: bufferBase, final: true, record: false,
+                                           marks: marks)
+            let header = cut.header
+            let body = buffer.startIndex + WrapperFrameDecoder.headerLength
+            let frames = scanner.framesOf(input, buffer.startIndex, buffer.endIndex, consumeOrdinal: true)
+            let message = "\(missing) byte(s) missing in a \(header.length)-byte wrapper APDU; "
+                + "\(buffer.count - WrapperFrameDecoder.headerLength) arrived"
+            out.append(.apdu(TransportAPDU(
+                kind: .wrapper(header), bytes: Array(buffer[body...]), frames: frames,
+                time: marks.time(at: bufferBase + buffer.count - 1),
+                errors: [DecodeError("stream.gap", message, offset: buffer.count - WrapperFrameDecoder.headerLength)])))
+            if missing < cut.stillNeeded { scanner.skip = cut.stillNeeded - missing }
+            dropped = 0
+        }
+        var message = "\(missing) byte(s) of the stream are missing"
+        if dropped > 0 { message += "; \(dropped) buffered byte(s) of an unfinished frame dropped" }
+        out.append(.issue(TransportIssue(code: "stream.gap", message: message,
+                                         frames: marks.frames(bufferBase, bufferBase + buffer.count) + [frame],
+                                         time: time, offset: nil)))
+        dropBuffer()
+        marks.discard(before: bufferBase)
+        return out
+    }
 
     /// End of stream: report what is left unfinished.
-    public mutating func finish() -> [TransportEvent] { [] }
+    public mutating func finish() -> [TransportEvent] {
+        var out: [TransportEvent] = []
+        if !buffer.isEmpty {
+            let input = FrameScanner.Input(data: buffer[...], base: bufferBase, final: true, record: false,
+                                           marks: marks)
+            _ = scanner.scan(input, into: &out)
+            dropBuffer()
+        }
+        scanner.flushJunk(into: &out)
+        scanner.closingFlagAt = nil
+        scanner.skip = 0
+        scanner.reassembler.finish(into: &out)
+        marks.removeAll()
+        return out
+    }
+
+    // MARK: - Buffer
+
+    private mutating func dropBuffer() {
+        bufferBase += buffer.count
+        buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 16)
+        scanner.closingFlagAt = nil
+    }
+
+    /// The buffer starts with a plausible wrapper header whose APDU has not fully arrived.
+    private func truncatedWrapperFrame() -> (header: WrapperHeader, stillNeeded: Int)? {
+        guard framing == .wrapper || framing == .auto, buffer.count >= WrapperFrameDecoder.headerLength,
+              let h = WrapperFrameDecoder.header(buffer[...]), h.version == 1, h.length >= 1,
+              Int(h.length) <= limits.maxAPDUBytes else { return nil }
+        let total = WrapperFrameDecoder.headerLength + Int(h.length)
+        guard total > buffer.count else { return nil }
+        return (h, total - buffer.count)
+    }
 }
 
 extension StreamDecoder {
     /// Feeds a self-contained record (a UDP datagram, a hex-dump line or paragraph): it holds one or more whole
     /// frames or one bare APDU; nothing is carried over to the next record except HDLC segmentation state.
     public mutating func feedRecord(_ bytes: ArraySlice<UInt8>, frame: Int, time: Timestamp?) -> [TransportEvent] {
-        []
+        var out: [TransportEvent] = []
+        guard !bytes.isEmpty else { return out }
+        var recordMarks = ChunkMarks()
+        recordMarks.append(start: 0, count: bytes.count, frame: frame, time: time)
+        let input = FrameScanner.Input(data: bytes, base: 0, final: true, record: true, marks: recordMarks)
+        if framing == .bare || (framing == .auto && !Self.startsFrame(bytes, limits: limits)) {
+            scanner.emitBare(input, into: &out)
+            return out
+        }
+        // The stream's own state (junk run, shared flag, wrapper skip) is not the record's.
+        let saved = (scanner.junk, scanner.closingFlagAt, scanner.skip)
+        scanner.junk = nil
+        scanner.closingFlagAt = nil
+        scanner.skip = 0
+        _ = scanner.scan(input, into: &out)
+        scanner.flushJunk(into: &out)
+        (scanner.junk, scanner.closingFlagAt, scanner.skip) = saved
+        return out
+    }
+
+    /// Does a record start with a link frame (HDLC flag + frame format type 3, or a plausible wrapper header)?
+    static func startsFrame(_ bytes: ArraySlice<UInt8>, limits: StreamLimits) -> Bool {
+        var r = ByteReader(bytes)
+        guard let first = r.readUInt8() else { return false }
+        if first == 0x7E, let format = r.readUInt8() { return format >> 4 == 0xA }
+        return WrapperFrameDecoder.plausibleStart(bytes, maxLength: limits.maxAPDUBytes) == true
     }
 }

@@ -68,10 +68,15 @@ public struct HDLCFrame: Sendable {
     public var raw: [UInt8]
     public var frames: [Int]
     public var time: Timestamp?
+    /// Malformations inside the frame that did not stop it from being delimited (a bad HCS/FCS, an SNRM/UA
+    /// parameter block that does not parse, an address of 3 bytes). Codes: `hdlc.bad-hcs`, `hdlc.bad-fcs`,
+    /// `hdlc.bad-parameters`, `hdlc.bad-address`.
+    public var errors: [DecodeError] = []
     public init(format: UInt16, segmented: Bool, length: Int, destination: HDLCAddress, source: HDLCAddress,
                 control: UInt8, type: HDLCFrameType, sendSequence: UInt8?, receiveSequence: UInt8?,
                 pollFinal: Bool, hcsOK: Bool?, fcsOK: Bool, info: [UInt8], parameters: HDLCParameters?,
-                raw: [UInt8], frames: [Int], time: Timestamp?) {
+                raw: [UInt8], frames: [Int], time: Timestamp?, errors: [DecodeError] = []) {
+        self.errors = errors
         self.format = format
         self.segmented = segmented
         self.length = length

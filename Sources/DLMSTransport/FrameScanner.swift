@@ -1,0 +1,362 @@
+import DLMSWire
+
+/// The framing state machine behind `StreamDecoder`: walks a run of bytes, decides per frame which link framing
+/// applies (`Link`), delimits and decodes frames, reports junk, and hands HDLC frames to the segment reassembler.
+///
+/// It is pure: bytes in, events out. The caller owns the buffer; `scan` returns where it stopped, and everything
+/// before that index is consumed for good (NIO `ByteToMessageDecoder` contract: "need more" never consumes).
+struct FrameScanner: Sendable {
+    /// The link framings the detector can choose from. A third framer (M-Bus long frames `68 L L 68`) is added as a
+    /// case here, a branch in `detect`, and an `attempt…` method.
+    enum Link: Sendable {
+        case hdlc
+        case wrapper
+    }
+
+    /// A run of bytes that belong to no frame, reported once when the run ends.
+    struct Junk: Sendable {
+        var start: Int
+        var count: Int
+        var code: String
+        var reason: String
+        var frames: [Int]
+        var offset: Int
+        var time: Timestamp?
+    }
+
+    /// One scan's input: `data` with its absolute stream position `base` (position of `data.startIndex`).
+    struct Input {
+        var data: ArraySlice<UInt8>
+        var base: Int
+        /// No more bytes will follow (end of stream, or a self-contained record).
+        var final: Bool
+        /// A self-contained record (UDP datagram): a frame longer than the record is malformed, not unfinished.
+        var record: Bool
+        var marks: ChunkMarks
+
+        @inline(__always) func abs(_ i: Int) -> Int { base + (i - data.startIndex) }
+    }
+
+    var framing: Framing
+    var limits: StreamLimits
+    var numberFramesInternally: Bool
+    var reassembler: HDLCReassembler
+    var nextOrdinal = 1
+    var junk: Junk? = nil
+    /// Absolute position of the closing flag of the last HDLC frame, left unconsumed: it may be shared as the
+    /// opening flag of the next frame (IEC 62056-46 §8.4.1).
+    var closingFlagAt: Int? = nil
+    /// Wrapper bytes still to skip: the rest of a frame whose middle was lost in a TCP gap.
+    var skip = 0
+
+    init(framing: Framing, limits: StreamLimits, numberFramesInternally: Bool) {
+        self.framing = framing
+        self.limits = limits
+        self.numberFramesInternally = numberFramesInternally
+        self.reassembler = HDLCReassembler(maxAPDUBytes: limits.maxAPDUBytes)
+    }
+
+    // MARK: - Scan loop
+
+    /// Scans `input`; returns the index of the first byte not consumed.
+    mutating func scan(_ input: Input, into out: inout [TransportEvent]) -> Int {
+        let data = input.data
+        let end = data.endIndex
+        var pos = data.startIndex
+        while pos < end {
+            if skip > 0 {
+                let n = min(skip, end - pos)
+                pos += n
+                skip -= n
+                continue
+            }
+            switch detect(input, at: pos) {
+            case .needMore:
+                return pos
+            case .junk:
+                let q = nextCandidate(input, from: pos + 1)
+                addJunk(input, from: pos, to: q, code: "stream.junk",
+                        reason: "bytes that start no \(framingName) frame", into: &out)
+                pos = q
+            case .link(.hdlc):
+                guard let next = attemptHDLC(input, at: pos, into: &out) else { return pos }
+                pos = next
+            case .link(.wrapper):
+                guard let next = attemptWrapper(input, at: pos, into: &out) else { return pos }
+                pos = next
+            }
+        }
+        return pos
+    }
+
+    enum Detection {
+        case link(Link)
+        case junk
+        case needMore
+    }
+
+    /// Which framer owns the frame starting at `pos`.
+    func detect(_ input: Input, at pos: Int) -> Detection {
+        let data = input.data
+        let b = data[pos]
+        switch framing {
+        case .hdlc, .bare:
+            return b == 0x7E ? .link(.hdlc) : .junk
+        case .wrapper:
+            // The wrapper attempt judges the header itself so that a bad version or length is named as such.
+            return .link(.wrapper)
+        case .auto:
+            if b == 0x7E { return .link(.hdlc) }
+            switch WrapperFrameDecoder.plausibleStart(data[pos...], maxLength: limits.maxAPDUBytes) {
+            case true?: return .link(.wrapper)
+            case false?: return .junk
+            case nil: return input.final ? .link(.wrapper) : .needMore
+            }
+        }
+    }
+
+    /// The next position at or after `from` where a frame could start (`endIndex` when none).
+    func nextCandidate(_ input: Input, from: Int) -> Int {
+        let data = input.data
+        var q = from
+        while q < data.endIndex {
+            let b = data[q]
+            if b == 0x7E, framing != .wrapper { return q }
+            if b == 0x00, framing != .hdlc,
+               WrapperFrameDecoder.plausibleStart(data[q...], maxLength: limits.maxAPDUBytes) != false {
+                return q
+            }
+            q += 1
+        }
+        return q
+    }
+
+    private var framingName: String {
+        switch framing {
+        case .hdlc, .bare: return "HDLC"
+        case .wrapper: return "wrapper"
+        case .auto: return "HDLC or wrapper"
+        }
+    }
+
+    // MARK: - HDLC
+
+    /// Returns the next position, or nil to wait for more bytes.
+    private mutating func attemptHDLC(_ input: Input, at pos: Int, into out: inout [TransportEvent]) -> Int? {
+        let data = input.data
+        let shared = closingFlagAt == input.abs(pos)
+        if pos + 1 == data.endIndex {
+            guard input.final else { return nil }
+            closingFlagAt = nil
+            if !shared { addJunk(input, from: pos, to: pos + 1, code: "stream.junk", reason: "a lone HDLC flag", into: &out) }
+            return pos + 1
+        }
+        if data[pos + 1] == 0x7E {
+            // Two flags in a row: the first closes a frame or fills the line; the second may open the next.
+            closingFlagAt = nil
+            return pos + 1
+        }
+        switch HDLCFrameDecoder.scan(data[pos...]) {
+        case .needMore:
+            guard input.final else { return nil }
+            flushJunk(into: &out)
+            closingFlagAt = nil
+            let first = shared ? pos + 1 : pos
+            out.append(.issue(TransportIssue(
+                code: "hdlc.truncated",
+                message: "HDLC frame cut short: \(data.endIndex - first) byte(s) of a frame that announces more",
+                frames: framesOf(input, first, data.endIndex, consumeOrdinal: true),
+                time: input.marks.time(at: input.abs(data.endIndex - 1)), offset: location(input, first))))
+            return data.endIndex
+        case .broken(let reason):
+            closingFlagAt = nil
+            if shared { return pos + 1 }  // it was only the previous frame's closing flag
+            let q = nextCandidate(input, from: pos + 1)
+            addJunk(input, from: pos, to: q, code: "stream.junk", reason: reason, into: &out)
+            return q
+        case .frame(var frame, let n):
+            flushJunk(into: &out)
+            let first = shared ? pos + 1 : pos
+            let last = pos + n
+            frame.frames = framesOf(input, first, last, consumeOrdinal: true)
+            frame.time = input.marks.time(at: input.abs(last - 1))
+            out.append(.hdlcFrame(frame))
+            if frame.hcsOK == false || !frame.fcsOK {
+                let code = frame.fcsOK ? "hdlc.bad-hcs" : "hdlc.bad-fcs"
+                out.append(.issue(TransportIssue(
+                    code: code,
+                    message: "\(frame.type.rawValue) frame with a bad \(frame.fcsOK ? "HCS" : "FCS") is not used",
+                    frames: frame.frames, time: frame.time, offset: location(input, first))))
+            } else {
+                reassembler.accept(frame, into: &out)
+            }
+            // Leave the closing flag: it may be the next frame's opening flag.
+            closingFlagAt = input.abs(last - 1)
+            return last - 1
+        }
+    }
+
+    // MARK: - Wrapper
+
+    /// Returns the next position, or nil to wait for more bytes.
+    private mutating func attemptWrapper(_ input: Input, at pos: Int, into out: inout [TransportEvent]) -> Int? {
+        let data = input.data
+        let end = data.endIndex
+        closingFlagAt = nil
+        guard end - pos >= WrapperFrameDecoder.headerLength,
+              let h = WrapperFrameDecoder.header(data[pos..<(pos + WrapperFrameDecoder.headerLength)]) else {
+            guard input.final else { return nil }
+            flushJunk(into: &out)
+            out.append(.issue(TransportIssue(
+                code: input.record ? "wrapper.bad-header" : "stream.truncated",
+                message: "\(end - pos) byte(s) of a wrapper header, 8 needed",
+                frames: framesOf(input, pos, end, consumeOrdinal: true),
+                time: input.marks.time(at: input.abs(end - 1)), offset: location(input, pos))))
+            return end
+        }
+        guard h.version == 1 else {
+            let q = nextCandidate(input, from: pos + 1)
+            addJunk(input, from: pos, to: q, code: "wrapper.bad-header",
+                    reason: "wrapper version \(h.version) is not 1; resynchronised on the next plausible header", into: &out)
+            return q
+        }
+        let length = Int(h.length)
+        guard length >= 1, length <= limits.maxAPDUBytes else {
+            let q = nextCandidate(input, from: pos + 1)
+            addJunk(input, from: pos, to: q, code: "wrapper.bad-length",
+                    reason: "wrapper length \(length) is implausible; resynchronised on the next plausible header", into: &out)
+            return q
+        }
+        let body = pos + WrapperFrameDecoder.headerLength
+        let frameEnd = body + length
+        let ports = (h.sourcePort, h.destinationPort)
+
+        if frameEnd > end {
+            guard input.final else { return nil }
+            // Claims more than the record (or the rest of the stream) holds. If a header of the same
+            // association starts inside, the length is wrong and the frame ends there.
+            let cut = headerInside(input, from: body + 1, to: end, ports: ports) ?? end
+            let code = input.record || cut < end ? "wrapper.bad-length" : "wrapper.truncated"
+            let message = input.record || cut < end
+                ? "wrapper length \(length) but only \(cut - body) APDU byte(s) before the "
+                    + (cut < end ? "next header" : "end of the datagram")
+                : "stream ended \(frameEnd - end) byte(s) into a \(length)-byte wrapper APDU"
+            emitWrapper(input, header: h, from: pos, body: body, to: cut, error: (code, message), into: &out)
+            return cut
+        }
+        if frameEnd < end, !followerPlausible(input, at: frameEnd),
+           let q = headerInside(input, from: body + 1, to: end, ports: ports, excluding: frameEnd) {
+            // The bytes after the claimed end start no frame, but a header of the same wPorts starts at `q`:
+            // the length field is wrong (Captures/gurux/neg-wrapper-length: +5), the APDU ends at `q`.
+            emitWrapper(input, header: h, from: pos, body: body, to: q,
+                        error: ("wrapper.bad-length",
+                                "wrapper length \(length) does not match: the next header starts after "
+                                    + "\(q - body) APDU byte(s)"),
+                        into: &out)
+            return q
+        }
+        emitWrapper(input, header: h, from: pos, body: body, to: frameEnd, error: nil, into: &out)
+        return frameEnd
+    }
+
+    /// Could a frame start at `i` (a header, a flag in auto mode)? One byte is enough to say no.
+    private func followerPlausible(_ input: Input, at i: Int) -> Bool {
+        let data = input.data
+        let b = data[i]
+        if b == 0x7E, framing == .auto { return true }
+        guard b == 0x00 else { return false }
+        return i + 1 >= data.endIndex || data[i + 1] == 0x01
+    }
+
+    /// First position in `[from, to)` where a plausible wrapper header with the same wPorts starts.
+    private func headerInside(_ input: Input, from: Int, to: Int, ports: (UInt16, UInt16),
+                              excluding: Int? = nil) -> Int? {
+        let data = input.data
+        var q = from
+        while q < to {
+            if data[q] == 0x00, q != excluding,
+               WrapperFrameDecoder.plausibleStart(data[q...], maxLength: limits.maxAPDUBytes, ports: ports) == true {
+                return q
+            }
+            q += 1
+        }
+        return nil
+    }
+
+    private mutating func emitWrapper(_ input: Input, header: WrapperHeader, from pos: Int, body: Int, to end: Int,
+                                      error: (code: String, message: String)?, into out: inout [TransportEvent]) {
+        flushJunk(into: &out)
+        let frames = framesOf(input, pos, end, consumeOrdinal: true)
+        let time = input.marks.time(at: input.abs(end - 1))
+        var errors: [DecodeError] = []
+        if let e = error {
+            out.append(.issue(TransportIssue(code: e.code, message: e.message, frames: frames, time: time,
+                                             offset: location(input, pos))))
+            errors.append(DecodeError(e.code, e.message, offset: 6))
+        }
+        out.append(.apdu(TransportAPDU(kind: .wrapper(header), bytes: Array(input.data[body..<end]), frames: frames,
+                                       time: time, errors: errors)))
+    }
+
+    // MARK: - Bare APDUs
+
+    /// A record without framing: one APDU.
+    mutating func emitBare(_ input: Input, into out: inout [TransportEvent]) {
+        let data = input.data
+        guard !data.isEmpty else { return }
+        out.append(.apdu(TransportAPDU(
+            kind: .raw, bytes: Array(data),
+            frames: framesOf(input, data.startIndex, data.endIndex, consumeOrdinal: true),
+            time: input.marks.time(at: input.abs(data.endIndex - 1)))))
+    }
+
+    // MARK: - Provenance
+
+    /// Frames of `[a, b)`: the capture frames that carried them, or the next link-frame ordinal.
+    mutating func framesOf(_ input: Input, _ a: Int, _ b: Int, consumeOrdinal: Bool) -> [Int] {
+        if numberFramesInternally {
+            let n = nextOrdinal
+            if consumeOrdinal { nextOrdinal += 1 }
+            return [n]
+        }
+        return input.marks.frames(input.abs(a), input.abs(b))
+    }
+
+    /// A position for an issue: offset within the capture frame, or within the stream for raw/hex input.
+    func location(_ input: Input, _ i: Int) -> Int {
+        numberFramesInternally ? input.abs(i) : input.marks.offset(at: input.abs(i))
+    }
+
+    // MARK: - Junk
+
+    mutating func addJunk(_ input: Input, from a: Int, to b: Int, code: String, reason: String,
+                          into out: inout [TransportEvent]) {
+        guard b > a else { return }
+        let start = input.abs(a)
+        let frames = numberFramesInternally ? [] : input.marks.frames(start, input.abs(b))
+        let time = input.marks.time(at: input.abs(b - 1))
+        if var j = junk, j.start + j.count == start, j.code == code {
+            // The same run goes on (across chunks, or over failed frame attempts): one issue for all of it.
+            j.count += b - a
+            for f in frames where j.frames.last != f { j.frames.append(f) }
+            j.time = time
+            junk = j
+            return
+        }
+        flushJunk(into: &out)
+        junk = Junk(start: start, count: b - a, code: code, reason: reason, frames: frames,
+                    offset: location(input, a), time: time)
+    }
+
+    mutating func flushJunk(into out: inout [TransportEvent]) {
+        if let j = junk {
+            out.append(.issue(Self.issue(j)))
+            junk = nil
+        }
+    }
+
+    static func issue(_ j: Junk) -> TransportIssue {
+        TransportIssue(code: j.code, message: "\(j.count) byte(s) skipped: \(j.reason)", frames: j.frames,
+                       time: j.time, offset: j.offset)
+    }
+}

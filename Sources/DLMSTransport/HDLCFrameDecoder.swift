@@ -1,0 +1,148 @@
+import DLMSWire
+
+/// Delimits and decodes one IEC 62056-46 HDLC frame (frame format type 3, no byte stuffing):
+///
+/// ```
+/// 7E | format (2) | destination (1,2,4) | source (1,2,4) | control (1) | [HCS (2) | information (n)] | FCS (2) | 7E
+///      format = 1010 S LLLLLLLLLLL   (type 3 = 0xA, S = segmentation, L = length from format to FCS inclusive)
+/// ```
+///
+/// HCS covers format..control and FCS covers format..information; both are CRC-16/X.25 sent least significant byte
+/// first (IEC 62056-46 §8.4.1.4). The frame is found by its length, then its closing flag is checked: a frame whose
+/// length does not land on a 0x7E is not a frame (the caller resynchronises).
+enum HDLCFrameDecoder {
+    /// Shortest legal frame content: format (2) + destination (1) + source (1) + control (1) + FCS (2).
+    static let minimumLength = 7
+
+    enum Scan {
+        /// The bytes are a strict prefix of a frame.
+        case needMore
+        /// No frame starts here; `reason` says why.
+        case broken(reason: String)
+        /// A frame of `byteCount` bytes including both flags (the closing flag is included in the count).
+        case frame(HDLCFrame, byteCount: Int)
+    }
+
+    /// `bytes` starts at an opening flag. `frames`/`time` of the result are left empty for the caller.
+    static func scan(_ bytes: ArraySlice<UInt8>) -> Scan {
+        var r = ByteReader(bytes)
+        guard let flag = r.readUInt8() else { return .needMore }
+        guard flag == 0x7E else { return .broken(reason: "no opening flag") }
+        guard let f0 = r.peekUInt8() else { return .needMore }
+        guard f0 >> 4 == 0xA else {
+            return .broken(reason: "frame format type \(f0 >> 4) is not 3 (0xA)")
+        }
+        guard let format = r.peekUInt16() else { return .needMore }
+        let length = Int(format & 0x07FF)
+        guard length >= minimumLength else {
+            return .broken(reason: "frame length \(length) is shorter than the minimum of \(minimumLength)")
+        }
+        // Opening flag + content + closing flag.
+        guard bytes.count >= length + 2 else { return .needMore }
+        let start = bytes.startIndex
+        guard bytes[start + length + 1] == 0x7E else {
+            return .broken(reason: "no closing flag after the \(length)-byte frame the format field announces")
+        }
+        let content = bytes[(start + 1)..<(start + 1 + length)]
+        guard let frame = decodeContent(content, format: format, raw: bytes[start..<(start + length + 2)]) else {
+            return .broken(reason: "frame header does not parse (addresses or control)")
+        }
+        return .frame(frame, byteCount: length + 2)
+    }
+
+    /// Decodes format..FCS (`content`, exactly `format & 0x7FF` bytes).
+    static func decodeContent(_ content: ArraySlice<UInt8>, format: UInt16, raw: ArraySlice<UInt8>) -> HDLCFrame? {
+        var r = ByteReader(content)
+        guard r.skip(2) else { return nil }
+        guard let destination = readAddress(&r), let source = readAddress(&r), let control = r.readUInt8() else {
+            return nil
+        }
+        let headerEnd = r.index
+        let fcsStart = content.endIndex - 2
+        let afterControl = fcsStart - headerEnd
+        // Either nothing between control and FCS, or an HCS followed by the information field (IEC 62056-46
+        // §8.4.1: "the HCS is present only if the frame contains an information field"). One byte, or HCS alone
+        // with a single stray byte, cannot be laid out.
+        guard afterControl == 0 || afterControl >= 2 else { return nil }
+
+        var errors: [DecodeError] = []
+        var hcsOK: Bool? = nil
+        var info: ArraySlice<UInt8> = content[fcsStart..<fcsStart]
+        if afterControl >= 2 {
+            let hcs = UInt16(content[headerEnd]) | UInt16(content[headerEnd + 1]) << 8
+            let ok = CRC16.x25(content[content.startIndex..<headerEnd]) == hcs
+            hcsOK = ok
+            if !ok {
+                errors.append(DecodeError("hdlc.bad-hcs", "header check sequence does not match",
+                                          offset: headerEnd - content.startIndex + 1))
+            }
+            info = content[(headerEnd + 2)..<fcsStart]
+        }
+        let fcs = UInt16(content[fcsStart]) | UInt16(content[fcsStart + 1]) << 8
+        let fcsOK = CRC16.x25(content[content.startIndex..<fcsStart]) == fcs
+        if !fcsOK {
+            errors.append(DecodeError("hdlc.bad-fcs", "frame check sequence does not match",
+                                      offset: fcsStart - content.startIndex + 1))
+        }
+        let c = HDLCControl(control)
+        var parameters: HDLCParameters? = nil
+        if (c.type == .snrm || c.type == .ua), !info.isEmpty {
+            switch HDLCParameterBlock.parse(info) {
+            case .success(let p): parameters = p
+            case .failure(let e):
+                errors.append(DecodeError(e.code, e.message,
+                                          offset: (e.offset ?? 0) + info.startIndex - content.startIndex + 1))
+            }
+        }
+        return HDLCFrame(
+            format: format, segmented: format & 0x0800 != 0, length: Int(format & 0x07FF),
+            destination: destination, source: source, control: control, type: c.type,
+            sendSequence: c.sendSequence, receiveSequence: c.receiveSequence, pollFinal: c.pollFinal,
+            hcsOK: hcsOK, fcsOK: fcsOK, info: Array(info), parameters: parameters, raw: Array(raw),
+            frames: [], time: nil, errors: errors)
+    }
+
+    // MARK: - Addresses
+
+    /// IEC 62056-46 §8.4.2.2: each address byte carries 7 bits, its LSB is the extension bit (1 = last byte).
+    /// Legal sizes are 1, 2 and 4 bytes. The split of a server address into upper (logical device) and lower
+    /// (physical device) halves follows Gurux `GXDLMS.getHdlcAddress` / `getServerAddress`: 2 bytes → 7 + 7 bits,
+    /// 4 bytes → 14 + 14 bits.
+    static func readAddress(_ r: inout ByteReader) -> HDLCAddress? {
+        var groups: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+        var size = 0
+        while true {
+            guard size < 4, let b = r.readUInt8() else { return nil }
+            let v = UInt32(b >> 1)
+            switch size {
+            case 0: groups.0 = v
+            case 1: groups.1 = v
+            case 2: groups.2 = v
+            default: groups.3 = v
+            }
+            size += 1
+            if b & 1 == 1 { break }
+        }
+        switch size {
+        case 1:
+            return HDLCAddress(size: 1, value: groups.0, upper: UInt16(groups.0), lower: nil)
+        case 2:
+            return HDLCAddress(size: 2, value: groups.0 << 7 | groups.1, upper: UInt16(groups.0),
+                               lower: UInt16(groups.1))
+        case 4:
+            let upper = groups.0 << 7 | groups.1
+            let lower = groups.2 << 7 | groups.3
+            return HDLCAddress(size: 4, value: upper << 14 | lower, upper: UInt16(upper), lower: UInt16(lower))
+        default:
+            return nil  // 3-byte addresses are not defined
+        }
+    }
+}
+
+extension ByteReader {
+    /// Big-endian UInt16 at the read position, without consuming it.
+    func peekUInt16() -> UInt16? {
+        guard let a = peekUInt8(at: 0), let b = peekUInt8(at: 1) else { return nil }
+        return UInt16(a) << 8 | UInt16(b)
+    }
+}

@@ -1,0 +1,39 @@
+import DLMSWire
+
+/// The IEC 62056-47 (DLMS/COSEM transport over TCP/UDP, "wrapper") header:
+///
+/// ```
+/// version (2) = 0x0001 | source wPort (2) | destination wPort (2) | length (2) | APDU (length bytes)
+/// ```
+///
+/// The header carries no checksum, so a stream decoder has to judge plausibility itself: the version must be 1,
+/// the length must be non-zero and within limits, and, when resynchronising, the APDU must start with a known tag.
+enum WrapperFrameDecoder {
+    static let headerLength = 8
+
+    /// Reads a header at the start of `bytes` (nil when fewer than 8 bytes).
+    static func header(_ bytes: ArraySlice<UInt8>) -> WrapperHeader? {
+        var r = ByteReader(bytes)
+        guard let version = r.readUInt16(), let source = r.readUInt16(), let destination = r.readUInt16(),
+              let length = r.readUInt16() else { return nil }
+        return WrapperHeader(version: version, sourcePort: source, destinationPort: destination, length: length)
+    }
+
+    /// Could a wrapper frame start at `bytes.startIndex`? `nil` = not enough bytes to tell. Used for resynchronisation
+    /// and per-frame detection: version 1, a length in 1...`maxLength`, and (when present) an APDU that starts with a
+    /// known tag. When `ports` is given the wPorts must be those.
+    static func plausibleStart(_ bytes: ArraySlice<UInt8>, maxLength: Int,
+                               ports: (UInt16, UInt16)? = nil) -> Bool? {
+        let s = bytes.startIndex
+        guard bytes.count >= 2 else {
+            if let b = bytes.first { return b == 0x00 ? nil : false }
+            return nil
+        }
+        guard bytes[s] == 0x00, bytes[s + 1] == 0x01 else { return false }
+        guard let h = header(bytes) else { return nil }
+        guard h.length >= 1, Int(h.length) <= maxLength else { return false }
+        if let (src, dst) = ports, h.sourcePort != src || h.destinationPort != dst { return false }
+        guard bytes.count > headerLength else { return nil }
+        return APDUTagHeuristic.isKnown(bytes[s + headerLength])
+    }
+}
