@@ -19,19 +19,11 @@ extension APDUParser {
             throw DecodeError("ber.unsupported-tag", "multi-byte BER tag 0x\(Hex.encode([tag]))", offset: at)
         }
         let lAt = r.offset
-        guard let first = r.readUInt8() else { throw DecodeError("ber.truncated", "BER length cut short", offset: lAt) }
-        var length = Int(first)
-        if first == 0x80 {
+        if r.peekUInt8() == 0x80 {
             throw DecodeError("ber.indefinite-length", "indefinite BER length (not allowed in ACSE APDUs)", offset: lAt)
-        } else if first > 0x80 {
-            let n = Int(first & 0x7F)
-            guard n <= 4 else {
-                throw DecodeError("ber.bad-length", "BER length of \(n) bytes", offset: lAt)
-            }
-            guard let v = r.readUInt(bytes: n) else {
-                throw DecodeError("ber.truncated", "BER length cut short", offset: lAt)
-            }
-            length = Int(v)
+        }
+        guard let length = r.berLength() else {
+            throw DecodeError(r.isAtEnd ? "ber.truncated" : "ber.bad-length", "BER length unreadable", offset: lAt)
         }
         guard let content = r.readSlice(length) else {
             throw DecodeError("ber.truncated", "BER value of \(length) bytes, \(r.remaining) left", offset: at)
@@ -118,12 +110,57 @@ extension APDUParser {
     }
 
     private mutating func acseBody(_ assoc: inout AssociationFacts) throws(DecodeError) {
-        let apdu = try readTLV()
-        let kind = apdu.tag  // 0x60 AARQ, 0x61 AARE, 0x62 RLRQ, 0x63 RLRE
-        try within(apdu.content) { (p: inout APDUParser) throws(DecodeError) in
-            while !p.r.isAtEnd {
-                let t = try p.readTLV()
-                try p.acseField(t, kind: kind, &assoc)
+        // The APDU's own length is checked but not trusted: gurux-dlms 1.0.203 writes RLRE lengths that are short
+        // by several bytes (Captures/gurux README, quirk 18 and the RLRE records). The mismatch is reported and
+        // the fields are decoded up to the end of the APDU, as Gurux's translator does.
+        let at = r.offset
+        let kind = try r.u8("ACSE tag")
+        let lAt = r.offset
+        guard let declared = r.berLength() else {
+            throw DecodeError("ber.bad-length", "ACSE APDU length unreadable", offset: lAt)
+        }
+        if declared != r.remaining {
+            errors.append(DecodeError("ber.length-mismatch",
+                                      "\(APDUNames.apduType(kind) ?? "ACSE APDU") claims \(declared) bytes, \(r.remaining) follow",
+                                      offset: at))
+        }
+        while !r.isAtEnd {
+            if r.peekUInt8() == 0xBE {
+                try userInformationField(&assoc)
+                continue
+            }
+            let t = try readTLV()
+            try acseField(t, kind: kind, &assoc)
+        }
+    }
+
+    /// user-information [30] EXPLICIT Association-information: an OCTET STRING holding an xDLMS APDU. Decoded by
+    /// the inner OCTET STRING's length; a different outer length (Gurux's RLRE off-by-one) is reported.
+    private mutating func userInformationField(_ assoc: inout AssociationFacts) throws(DecodeError) {
+        let at = r.offset
+        _ = r.readUInt8()
+        guard let declared = r.berLength() else { throw DecodeError("ber.truncated", "user-information length", offset: at) }
+        let innerAt = r.offset
+        let innerTag = try r.u8("user-information OCTET STRING tag")
+        guard innerTag == 0x04 else {
+            throw DecodeError("ber.unexpected-tag", "user-information holds tag 0x\(Hex.encode([innerTag]))",
+                              offset: innerAt)
+        }
+        guard let n = r.berLength() else { throw DecodeError("ber.truncated", "user-information length", offset: innerAt) }
+        guard let content = r.readSlice(n) else {
+            throw DecodeError("ber.truncated", "user-information of \(n) bytes, \(r.remaining) left", offset: innerAt)
+        }
+        let actual = r.offset - innerAt
+        if actual != declared {
+            errors.append(DecodeError("ber.length-mismatch",
+                                      "user-information claims \(declared) bytes, its OCTET STRING takes \(actual)",
+                                      offset: at))
+        }
+        assoc.userInformation = Array(content)
+        try group("user_information", .string(content.first.flatMap { APDUNames.apduType($0) } ?? "unknown"),
+                  at: at) { (p: inout APDUParser) throws(DecodeError) in
+            try p.within(content) { (q: inout APDUParser) throws(DecodeError) in
+                assoc.initiate = try q.userInformation()
             }
         }
     }
@@ -234,16 +271,6 @@ extension APDUParser {
         case (0xBD, true), (0x9D, true):
             // implementation-information [29] IMPLICIT Implementation-data (GraphicString)
             add("implementation_information", .bytes(t.content), meaning: Self.printable(t.content), at: t.offset)
-        case (0xBE, _):
-            // user-information [30] EXPLICIT Association-information (OCTET STRING holding an xDLMS APDU)
-            let o = try inner(t, expecting: 0x04, "user-information")
-            assoc.userInformation = Array(o.content)
-            try group("user_information", .string(o.content.first.flatMap { APDUNames.apduType($0) } ?? "unknown"),
-                      at: t.offset) { (p: inout APDUParser) throws(DecodeError) in
-                try p.within(o.content) { (q: inout APDUParser) throws(DecodeError) in
-                    assoc.initiate = try q.userInformation()
-                }
-            }
         default:
             // Unknown or unexpected field: kept raw, with a note, and decoding goes on.
             add(Node("unknown_field", .bytes(t.content), meaning: "BER tag 0x" + Hex.encode([t.tag]) + " not decoded",
@@ -396,5 +423,14 @@ extension APDUParser {
         }
         add(Node(name, .bytes(b), offset: at, children: children))
         return v
+    }
+}
+
+extension ByteReader {
+    /// A BER definite length: short form, or 0x81-0x84 followed by that many bytes. nil on short input, the
+    /// indefinite form (0x80) or a longer form; the reader is then left where it was.
+    mutating func berLength() -> Int? {
+        guard let first = peekUInt8(), first != 0x80 else { return nil }
+        return readAXDRLength()
     }
 }
