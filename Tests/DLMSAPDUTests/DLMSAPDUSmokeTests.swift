@@ -1,6 +1,0 @@
-import Testing
-@testable import DLMSAPDU
-
-@Suite struct DLMSAPDUSmokeTests {
-    @Test func moduleLoads() { #expect(Bool(true)) }
-}
