@@ -1,11 +1,20 @@
 import DLMSWire
 
-/// Decodes A-XDR `Data` (IEC 62056-6-2). Total on hostile input: lengths are checked against the bytes left before
-/// anything is allocated, and nesting is bounded by `maximumDepth`.
+/// Decodes and encodes A-XDR `Data` (IEC 62056-6-2 §4.1.5, Blue Book "Data ::= CHOICE").
+///
+/// Total on hostile input: every length is checked against the bytes left before anything is allocated, nesting is
+/// bounded by `maximumDepth`, and a compact-array's type description cannot make the decoder produce more values than
+/// there are input bytes (descriptions of zero-width elements are rejected where they would repeat). Simple values
+/// are decoded straight from the reader by `decodeContent(tag:_:)`, shared by the tagged and the compact-array path.
 public enum AXDR {
     /// Deepest array/structure nesting accepted (real profile buffers nest 3-4 levels).
     public static let maximumDepth = 32
 
+    // MARK: - Tagged data
+
+    /// Decodes one tagged `Data` value. Throws `axdr.truncated`, `axdr.bad-count`, `axdr.unknown-type`,
+    /// `axdr.too-deep`, `axdr.bad-type-description` or `axdr.bad-compact-array`; `offset` is the reader's offset of
+    /// the value (or of the part) that is wrong.
     public static func decodeData(_ r: inout ByteReader, depth: Int = 0) throws(DecodeError) -> DataValue {
         let start = r.offset
         guard depth <= maximumDepth else {
@@ -13,11 +22,10 @@ public enum AXDR {
         }
         guard let tag = r.readUInt8() else { throw truncated("data tag", start) }
         switch tag {
-        case 0: return .nullData
         case 1, 2:
-            guard let n = r.readAXDRLength() else { throw truncated("element count", r.offset) }
-            // Every element takes at least one byte: a count above the bytes left is malformed, not a reason
-            // to reserve memory.
+            guard let n = r.readAXDRLength() else { throw truncated("element count", start) }
+            // Every element takes at least one byte (its tag): a count above the bytes left is malformed, not a
+            // reason to reserve memory.
             guard n <= r.remaining else {
                 throw DecodeError("axdr.bad-count", "\(n) elements announced, \(r.remaining) bytes left",
                                   offset: start)
@@ -26,12 +34,35 @@ public enum AXDR {
             items.reserveCapacity(n)
             for _ in 0..<n { items.append(try decodeData(&r, depth: depth + 1)) }
             return tag == 1 ? .array(items) : .structure(items)
+        case 19:
+            return try decodeCompactArray(&r, start: start, depth: depth)
+        default:
+            return try decodeContent(tag: tag, &r, start: start)
+        }
+    }
+
+    /// Decodes a whole buffer as exactly one `Data` value; bytes after it are `axdr.trailing-bytes`.
+    public static func decodeData(_ bytes: ArraySlice<UInt8>) throws(DecodeError) -> DataValue {
+        var r = ByteReader(bytes)
+        let v = try decodeData(&r)
+        guard r.isAtEnd else {
+            throw DecodeError("axdr.trailing-bytes", "\(r.remaining) bytes after the data value", offset: r.offset)
+        }
+        return v
+    }
+
+    /// The content of a simple (non-container) type whose tag has been read already. Used for tagged data and for
+    /// compact-array elements (where the tag comes from the type description).
+    @inline(__always)
+    static func decodeContent(tag: UInt8, _ r: inout ByteReader, start: Int) throws(DecodeError) -> DataValue {
+        switch tag {
+        case 0: return .nullData
         case 3:
             guard let b = r.readUInt8() else { throw truncated("boolean", start) }
             return .boolean(b != 0)
         case 4:
             guard let bits = r.readAXDRLength() else { throw truncated("bit-string length", start) }
-            let nbytes = (bits + 7) / 8
+            let nbytes = bits / 8 + (bits % 8 == 0 ? 0 : 1)
             guard let s = r.readSlice(nbytes) else { throw truncated("bit-string", start) }
             return .bitString(bytes: Array(s), count: bits)
         case 5:
@@ -41,7 +72,8 @@ public enum AXDR {
             guard let v = r.readUInt32() else { throw truncated("double-long-unsigned", start) }
             return .doubleLongUnsigned(v)
         case 9, 10, 12:
-            guard let n = r.readAXDRLength(), let s = r.readSlice(n) else { throw truncated("string", start) }
+            guard let n = r.readAXDRLength() else { throw truncated("string length", start) }
+            guard let s = r.readSlice(n) else { throw truncated(DataValue.typeName(tag: tag) ?? "string", start) }
             return tag == 9 ? .octetString(Array(s)) : tag == 10 ? .visibleString(Array(s)) : .utf8String(Array(s))
         case 13:
             guard let v = r.readUInt8() else { throw truncated("bcd", start) }
@@ -58,17 +90,6 @@ public enum AXDR {
         case 18:
             guard let v = r.readUInt16() else { throw truncated("long-unsigned", start) }
             return .longUnsigned(v)
-        case 19:
-            let desc = try decodeTypeDescription(&r, depth: depth + 1)
-            guard let n = r.readAXDRLength(), let content = r.readSlice(n) else {
-                throw truncated("compact-array contents", start)
-            }
-            var cr = ByteReader(content)
-            var elements: [DataValue] = []
-            while !cr.isAtEnd {
-                elements.append(try decodeTyped(desc, &cr, depth: depth + 1))
-            }
-            return .compactArray(description: desc, elements: elements)
         case 20:
             guard let v = r.readUInt64() else { throw truncated("long64", start) }
             return .long64(Int64(bitPattern: v))
@@ -99,6 +120,36 @@ public enum AXDR {
         }
     }
 
+    // MARK: - Compact array
+
+    ///     compact-array ::= SEQUENCE { contents-description [0] TypeDescription,
+    ///                                  array-contents [1] IMPLICIT OCTET STRING }
+    ///
+    /// The contents are the untagged elements back to back (IEC 62056-6-2 §4.1.6.2; Gurux `GXCommon.getCompactArray`
+    /// reads them the same way).
+    static func decodeCompactArray(_ r: inout ByteReader, start: Int, depth: Int) throws(DecodeError) -> DataValue {
+        let desc = try decodeTypeDescription(&r, depth: depth + 1)
+        guard let n = r.readAXDRLength() else { throw truncated("compact-array contents length", start) }
+        guard let content = r.readSlice(n) else { throw truncated("compact-array contents", start) }
+        var cr = ByteReader(content)
+        let width = minimumWidth(desc)
+        guard width > 0 else {
+            if content.isEmpty { return .compactArray(description: desc, elements: []) }
+            throw DecodeError("axdr.bad-compact-array",
+                              "elements of this type description take no bytes, but \(n) content bytes follow",
+                              offset: start)
+        }
+        var elements: [DataValue] = []
+        elements.reserveCapacity(n / width)
+        while !cr.isAtEnd {
+            elements.append(try decodeTyped(desc, &cr, depth: depth + 1))
+        }
+        return .compactArray(description: desc, elements: elements)
+    }
+
+    ///     TypeDescription ::= CHOICE { null-data [0] IMPLICIT NULL,
+    ///       array [1] IMPLICIT SEQUENCE { number-of-elements Unsigned16, type-description TypeDescription },
+    ///       structure [2] IMPLICIT SEQUENCE OF TypeDescription, boolean [3] IMPLICIT NULL, ... }
     public static func decodeTypeDescription(_ r: inout ByteReader, depth: Int) throws(DecodeError)
         -> TypeDescription
     {
@@ -112,17 +163,56 @@ public enum AXDR {
             guard let n = r.readUInt16() else { throw truncated("array type description", start) }
             return .array(count: Int(n), element: try decodeTypeDescription(&r, depth: depth + 1))
         case 2:
-            guard let n = r.readAXDRLength(), n <= r.remaining else {
-                throw truncated("structure type description", start)
+            guard let n = r.readAXDRLength() else { throw truncated("structure type description", start) }
+            guard n <= r.remaining else {
+                throw DecodeError("axdr.bad-count", "structure of \(n) types announced, \(r.remaining) bytes left",
+                                  offset: start)
             }
             var items: [TypeDescription] = []
+            items.reserveCapacity(n)
             for _ in 0..<n { items.append(try decodeTypeDescription(&r, depth: depth + 1)) }
             return .structure(items)
         default:
-            guard DataValue.typeName(tag: tag) != nil, tag != 19 else {
-                throw DecodeError("axdr.unknown-type", "unknown type \(tag) in type description", offset: start)
+            guard tag != 19, DataValue.typeName(tag: tag) != nil else {
+                throw DecodeError("axdr.bad-type-description", "type \(tag) not allowed in a type description",
+                                  offset: start)
             }
             return .simple(tag)
+        }
+    }
+
+    /// The fewest content bytes one element of `desc` takes (length-prefixed types at least their length byte).
+    /// Saturates instead of overflowing.
+    public static func minimumWidth(_ desc: TypeDescription) -> Int {
+        switch desc {
+        case .simple(let tag):
+            return fixedWidth(tag) ?? (tag == 0 || tag == 255 ? 0 : 1)
+        case .array(let count, let element):
+            let (p, o) = count.multipliedReportingOverflow(by: minimumWidth(element))
+            return o ? Int.max : p
+        case .structure(let items):
+            var total = 0
+            for d in items {
+                let (s, o) = total.addingReportingOverflow(minimumWidth(d))
+                total = o ? Int.max : s
+            }
+            return total
+        }
+    }
+
+    /// Content width of fixed-size simple types; nil for length-prefixed ones (and for null/dont-care, 0).
+    @inline(__always)
+    static func fixedWidth(_ tag: UInt8) -> Int? {
+        switch tag {
+        case 0, 255: 0
+        case 3, 13, 15, 17, 22: 1
+        case 16, 18: 2
+        case 5, 6, 23: 4
+        case 20, 21, 24: 8
+        case 25: 12
+        case 26: 5
+        case 27: 4
+        default: nil
         }
     }
 
@@ -130,61 +220,145 @@ public enum AXDR {
     public static func decodeTyped(_ desc: TypeDescription, _ r: inout ByteReader, depth: Int) throws(DecodeError)
         -> DataValue
     {
+        let start = r.offset
         guard depth <= maximumDepth else {
-            throw DecodeError("axdr.too-deep", "compact-array nested too deeply", offset: r.offset)
+            throw DecodeError("axdr.too-deep", "compact-array nested too deeply", offset: start)
         }
         switch desc {
+        case .simple(let tag):
+            return try decodeContent(tag: tag, &r, start: start)
         case .array(let count, let element):
-            guard count <= r.remaining || count == 0 else { throw truncated("compact-array element", r.offset) }
+            // An array of zero-width elements would turn a few description bytes into up to 65535^depth values.
+            let width = minimumWidth(element)
+            guard count == 0 || width > 0 else {
+                throw DecodeError("axdr.bad-type-description", "array of \(count) elements that take no bytes",
+                                  offset: start)
+            }
+            guard count <= r.remaining / max(width, 1) else { throw truncated("compact-array element", start) }
             var items: [DataValue] = []
+            items.reserveCapacity(count)
             for _ in 0..<count { items.append(try decodeTyped(element, &r, depth: depth + 1)) }
             return .array(items)
         case .structure(let descs):
             var items: [DataValue] = []
+            items.reserveCapacity(descs.count)
             for d in descs { items.append(try decodeTyped(d, &r, depth: depth + 1)) }
             return .structure(items)
-        case .simple(let tag):
-            // Re-use the tagged decoder on a one-byte tag followed by the untagged content.
-            if tag == 0 { return .nullData }
-            if tag == 255 { return .dontCare }
-            var tagged = [tag]
-            let save = r
-            // Content length is fixed or length-prefixed; read it through a reader that sees the tag first.
-            let fixed: Int? = switch tag {
-            case 3, 13, 15, 17, 22: 1
-            case 16, 18: 2
-            case 5, 6, 23: 4
-            case 20, 21, 24: 8
-            case 25: 12
-            case 26: 5
-            case 27: 4
-            default: nil
-            }
-            if let f = fixed {
-                guard let s = r.readSlice(f) else { throw truncated("compact-array element", save.offset) }
-                tagged.append(contentsOf: s)
-            } else {
-                // octet-string, visible-string, utf8-string, bit-string: length-prefixed
-                guard let n = r.readAXDRLength() else { throw truncated("compact-array element", save.offset) }
-                let nbytes = tag == 4 ? (n + 7) / 8 : n
-                guard let s = r.readSlice(nbytes) else { throw truncated("compact-array element", save.offset) }
-                tagged.append(contentsOf: lengthBytes(n))
-                tagged.append(contentsOf: s)
-            }
-            var tr = ByteReader(tagged)
-            return try decodeData(&tr, depth: depth)
+        }
+    }
+
+    // MARK: - Encoding
+
+    /// A-XDR length (minimal form): one byte below 0x80, else 0x81..0x84 and the big-endian count.
+    public static func appendLength(_ n: Int, to out: inout [UInt8]) {
+        if n < 0x80 {
+            out.append(UInt8(n))
+        } else if n <= 0xFF {
+            out.append(0x81); out.append(UInt8(n))
+        } else if n <= 0xFFFF {
+            out.append(0x82); out.append(UInt8(n >> 8)); out.append(UInt8(n & 0xFF))
+        } else {
+            out.append(0x84)
+            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: n >> shift)) }
         }
     }
 
     static func lengthBytes(_ n: Int) -> [UInt8] {
-        if n < 0x80 { return [UInt8(n)] }
-        if n <= 0xFF { return [0x81, UInt8(n)] }
-        if n <= 0xFFFF { return [0x82, UInt8(n >> 8), UInt8(n & 0xFF)] }
-        return [0x84, UInt8(truncatingIfNeeded: n >> 24), UInt8(truncatingIfNeeded: n >> 16),
-                UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)]
+        var out: [UInt8] = []
+        appendLength(n, to: &out)
+        return out
     }
 
     static func truncated(_ what: String, _ offset: Int) -> DecodeError {
         DecodeError("axdr.truncated", "\(what) cut short", offset: offset)
+    }
+}
+
+// MARK: - Encoding
+
+extension DataValue {
+    /// The A-XDR encoding of the value: the exact inverse of `AXDR.decodeData` for canonical input (minimal
+    /// lengths, booleans 0x00/0x01, bit-string padding kept as decoded).
+    public func encodeAXDR() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        encodeAXDR(into: &out)
+        return out
+    }
+
+    public func encodeAXDR(into out: inout [UInt8]) {
+        out.append(tag)
+        switch self {
+        case .array(let items), .structure(let items):
+            AXDR.appendLength(items.count, to: &out)
+            for v in items { v.encodeAXDR(into: &out) }
+        case .compactArray(let desc, let elements):
+            desc.encode(into: &out)
+            var content: [UInt8] = []
+            for e in elements { e.encodeContent(into: &content) }
+            AXDR.appendLength(content.count, to: &out)
+            out.append(contentsOf: content)
+        default:
+            encodeContent(into: &out)
+        }
+    }
+
+    /// The value without its tag (a compact-array element). Containers encode their items untagged too.
+    public func encodeContent(into out: inout [UInt8]) {
+        switch self {
+        case .nullData, .dontCare: break
+        case .array(let items), .structure(let items):
+            for v in items { v.encodeContent(into: &out) }
+        case .compactArray:
+            // Not allowed inside a compact-array; encode tagged so nothing is lost.
+            encodeAXDR(into: &out)
+        case .boolean(let b): out.append(b ? 1 : 0)
+        case .bitString(let bytes, let count):
+            AXDR.appendLength(count, to: &out)
+            out.append(contentsOf: bytes)
+        case .doubleLong(let v): appendBE(UInt64(UInt32(bitPattern: v)), 4, &out)
+        case .doubleLongUnsigned(let v): appendBE(UInt64(v), 4, &out)
+        case .octetString(let b), .visibleString(let b), .utf8String(let b):
+            AXDR.appendLength(b.count, to: &out)
+            out.append(contentsOf: b)
+        case .bcd(let v): out.append(UInt8(bitPattern: v))
+        case .integer(let v): out.append(UInt8(bitPattern: v))
+        case .long(let v): appendBE(UInt64(UInt16(bitPattern: v)), 2, &out)
+        case .unsigned(let v): out.append(v)
+        case .longUnsigned(let v): appendBE(UInt64(v), 2, &out)
+        case .long64(let v): appendBE(UInt64(bitPattern: v), 8, &out)
+        case .long64Unsigned(let v): appendBE(v, 8, &out)
+        case .enumValue(let v): out.append(v)
+        case .float32(let v): appendBE(UInt64(v.bitPattern), 4, &out)
+        case .float64(let v): appendBE(v.bitPattern, 8, &out)
+        case .dateTime(let b), .date(let b), .time(let b): out.append(contentsOf: b)
+        }
+    }
+}
+
+@inline(__always)
+private func appendBE(_ v: UInt64, _ n: Int, _ out: inout [UInt8]) {
+    var shift = (n - 1) * 8
+    while shift >= 0 {
+        out.append(UInt8(truncatingIfNeeded: v >> UInt64(shift)))
+        shift -= 8
+    }
+}
+
+extension TypeDescription {
+    /// The wire form of the description (inverse of `AXDR.decodeTypeDescription`).
+    public func encode(into out: inout [UInt8]) {
+        switch self {
+        case .simple(let tag): out.append(tag)
+        case .array(let count, let element):
+            out.append(1)
+            out.append(UInt8(truncatingIfNeeded: count >> 8))
+            out.append(UInt8(truncatingIfNeeded: count))
+            element.encode(into: &out)
+        case .structure(let items):
+            out.append(2)
+            AXDR.appendLength(items.count, to: &out)
+            for d in items { d.encode(into: &out) }
+        }
     }
 }

@@ -1,58 +1,389 @@
 import DLMSWire
 
-// Minimal `DataRenderable` conformance so the APDU decoders can put values into the tree. The COSEM/rendering
-// helper owns the real rendering and replaces this file at merge.
+// MARK: - Hints
+
+/// What the caller knows about a value that its bytes alone do not say (from the attribute it was read from, or
+/// from its position in a structure). Only changes how the value is shown, never how it was decoded.
+public struct DataRenderHint: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// A 6-byte octet-string is a logical name (OBIS code).
+    public static let logicalName = DataRenderHint(rawValue: 1)
+    /// A 12/5/4-byte octet-string is a date-time / date / time, even when it does not look plausible.
+    public static let dateTime = DataRenderHint(rawValue: 2)
+}
+
+/// A value with a rendering hint: what `textChildren` hands out, and what callers can put in a `Node` when they
+/// know more than the bytes (`Node("value", .data(HintedDataValue(v, hint: .logicalName)))`).
+public struct HintedDataValue: DataRenderable {
+    public var value: DataValue
+    public var hint: DataRenderHint
+    public init(_ value: DataValue, hint: DataRenderHint) {
+        self.value = value
+        self.hint = hint
+    }
+    public func writeJSON(into out: inout JSONBuffer) { value.writeJSON(into: &out, hint: hint) }
+    public var textSummary: String { value.textSummary(hint: hint) }
+    public var textChildren: [any DataRenderable] { value.textChildren }
+}
+
+// MARK: - DataRenderable
+
 extension DataValue: DataRenderable {
-    public func writeJSON(into out: inout JSONBuffer) {
+    /// The JSON contract: `{"type": "<A-XDR type name>", "value": ...}` for simple values, `{"type": "array" |
+    /// "structure", "items": [...]}` for containers, `{"type": "compact-array", "description": ..., "items": [...]}`.
+    /// Octet-strings give `value` as lower-case hex and add `date_time` (a plausible 12-byte date-time), `obis` and
+    /// `obis_name` (6 bytes with a logical-name hint, or after a class id in a structure) or `text` (printable).
+    public func writeJSON(into out: inout JSONBuffer) { writeJSON(into: &out, hint: []) }
+
+    public var textSummary: String { textSummary(hint: []) }
+
+    public var textChildren: [any DataRenderable] {
+        switch self {
+        case .array(let items):
+            return items.map { $0 as any DataRenderable }
+        case .structure(let items):
+            let hints = DataValue.structureHints(items)
+            var out: [any DataRenderable] = []
+            out.reserveCapacity(items.count)
+            for (i, v) in items.enumerated() {
+                out.append(hints[i].isEmpty ? v as any DataRenderable : HintedDataValue(v, hint: hints[i]))
+            }
+            return out
+        case .compactArray(_, let elements):
+            return elements.map { $0 as any DataRenderable }
+        default:
+            return []
+        }
+    }
+
+    public func writeJSON(into out: inout JSONBuffer, hint: DataRenderHint) {
         out.beginObject()
         out.field("type", typeName)
         switch self {
-        case .array(let items), .structure(let items):
+        case .nullData, .dontCare:
+            out.key("value"); out.null()
+        case .array(let items):
             out.key("items")
             out.beginArray()
-            for item in items { item.writeJSON(into: &out) }
+            for v in items { v.writeJSON(into: &out, hint: []) }
             out.endArray()
-        case .compactArray(_, let items):
+        case .structure(let items):
+            let hints = DataValue.structureHints(items)
             out.key("items")
             out.beginArray()
-            for item in items { item.writeJSON(into: &out) }
+            for (i, v) in items.enumerated() { v.writeJSON(into: &out, hint: hints[i]) }
             out.endArray()
-        case .boolean(let b): out.field("value", b)
-        case .octetString(let b), .dateTime(let b), .date(let b), .time(let b):
-            out.key("value"); out.hex(b)
-        case .bitString(let b, _): out.key("value"); out.hex(b)
-        case .visibleString(let b), .utf8String(let b):
-            out.field("value", String(decoding: b, as: UTF8.self))
-        case .float32(let f): out.key("value"); out.double(Double(f))
-        case .float64(let d): out.key("value"); out.double(d)
+        case .compactArray(let desc, let elements):
+            out.key("description")
+            desc.writeJSON(into: &out)
+            out.key("items")
+            out.beginArray()
+            for v in elements { v.writeJSON(into: &out, hint: []) }
+            out.endArray()
+        case .boolean(let b): out.key("value"); out.bool(b)
+        case .bitString(let bytes, let count):
+            out.field("value", DataValue.bitText(bytes, count))
+            out.key("hex"); out.hex(bytes)
+        case .doubleLong(let v): out.field("value", v)
+        case .doubleLongUnsigned(let v): out.field("value", v)
+        case .bcd(let v): out.field("value", v)
+        case .integer(let v): out.field("value", v)
+        case .long(let v): out.field("value", v)
+        case .unsigned(let v): out.field("value", v)
+        case .longUnsigned(let v): out.field("value", v)
+        case .long64(let v): out.field("value", v)
         case .long64Unsigned(let v): out.field("value", v)
-        default:
-            if let v = integerValue { out.field("value", v) }
+        case .enumValue(let v): out.field("value", v)
+        case .float32(let v):
+            out.key("value")
+            if v.isFinite { out.raw("\(v)") } else { out.double(Double(v)) }
+        case .float64(let v): out.key("value"); out.double(v)
+        case .octetString(let b):
+            out.key("value"); out.hex(b)
+            DataValue.writeOctetStringForms(b, hint: hint, into: &out)
+        case .visibleString(let b):
+            out.field("value", String(decoding: b, as: UTF8.self))
+            if !DataValue.isPrintableASCII(b) { out.key("hex"); out.hex(b) }
+        case .utf8String(let b):
+            if let s = String(validating: b, as: UTF8.self) {
+                out.field("value", s)
+            } else {
+                out.field("value", String(decoding: b, as: UTF8.self))
+                out.key("hex"); out.hex(b)
+            }
+        case .dateTime(let b), .date(let b), .time(let b):
+            if let d = COSEM.decodeDateTime(b) {
+                out.field("value", d.iso8601)
+                out.key("hex"); out.hex(b)
+                out.key("date_time"); d.writeJSON(into: &out)
+            } else {
+                out.key("value"); out.hex(b)
+                out.field("invalid", true)
+            }
         }
         out.endObject()
     }
 
-    public var textSummary: String {
+    /// A compact one-line form: `double-long-unsigned 123456`, `octet-string 0000010000ff (0-0:1.0.0*255, Clock)`,
+    /// `date-time 2024-03-01T12:00:00.00+01:00`, `structure[4]`, `compact-array[300] of structure{...}`.
+    public func textSummary(hint: DataRenderHint) -> String {
         switch self {
-        case .array(let items), .structure(let items): return "\(typeName) [\(items.count)]"
-        case .compactArray(_, let items): return "\(typeName) [\(items.count)]"
-        case .boolean(let b): return "\(typeName) \(b)"
-        case .octetString(let b), .dateTime(let b), .date(let b), .time(let b), .bitString(let b, _):
-            return "\(typeName) \(Hex.encode(b))"
-        case .visibleString(let b), .utf8String(let b): return "\(typeName) \"\(String(decoding: b, as: UTF8.self))\""
-        case .float32(let f): return "\(typeName) \(f)"
-        case .float64(let d): return "\(typeName) \(d)"
-        case .long64Unsigned(let v): return "\(typeName) \(v)"
+        case .nullData: return "null-data"
+        case .dontCare: return "dont-care"
+        case .array(let items): return "array[\(items.count)]"
+        case .structure(let items): return "structure[\(items.count)]"
+        case .compactArray(let desc, let elements):
+            return "compact-array[\(elements.count)] of \(desc.text)"
+        case .boolean(let b): return "boolean \(b)"
+        case .bitString(let bytes, let count): return "bit-string \(DataValue.bitText(bytes, count)) (\(count) bits)"
+        case .float32(let v): return "float32 \(v)"
+        case .float64(let v): return "float64 \(v)"
+        case .long64Unsigned(let v): return "long64-unsigned \(v)"
+        case .octetString(let b):
+            var s = "octet-string " + Hex.encode(b)
+            if let form = DataValue.octetStringReading(b, hint: hint) { s += " (\(form))" }
+            return s
+        case .visibleString(let b), .utf8String(let b):
+            return "\(typeName) \"\(DataValue.escapedText(b))\""
+        case .dateTime(let b), .date(let b), .time(let b):
+            if let d = COSEM.decodeDateTime(b) { return "\(typeName) \(d.summary)" }
+            return "\(typeName) \(Hex.encode(b)) (invalid)"
         default:
             if let v = integerValue { return "\(typeName) \(v)" }
             return typeName
         }
     }
 
-    public var textChildren: [any DataRenderable] {
-        switch self {
-        case .array(let items), .structure(let items), .compactArray(_, let items): return items
-        default: return []
+    // MARK: Octet-string readings
+
+    /// Hints for the items of a structure: an octet-string of 6 bytes right after a long-unsigned class id of a
+    /// known class (object_list entries {class_id, version, logical_name, ...}; capture_objects {class_id,
+    /// logical_name, attribute_index, data_index}; push object lists; script actions) is a logical name.
+    static func structureHints(_ items: [DataValue]) -> [DataRenderHint] {
+        var hints = [DataRenderHint](repeating: [], count: items.count)
+        for (i, v) in items.enumerated() {
+            guard case .octetString(let b) = v, b.count == 6, i >= 1 else { continue }
+            var classAt = i - 1
+            if classAt >= 1, case .unsigned = items[classAt] { classAt -= 1 }  // a version between them
+            if case .longUnsigned(let cid) = items[classAt], COSEM.className(cid) != nil {
+                hints[i] = .logicalName
+            }
         }
+        return hints
+    }
+
+    static func writeOctetStringForms(_ b: [UInt8], hint: DataRenderHint, into out: inout JSONBuffer) {
+        if b.count == 6, hint.contains(.logicalName) {
+            out.field("obis", COSEM.dottedOBIS(b))
+            if let n = COSEM.obisName(b) { out.field("obis_name", n) }
+            return
+        }
+        if isDateTimeOctets(b, hint: hint), let d = COSEM.decodeDateTime(b) {
+            out.key("date_time"); d.writeJSON(into: &out)
+            return
+        }
+        if !b.isEmpty, isPrintableASCII(b) {
+            out.field("text", String(decoding: b, as: UTF8.self))
+        }
+    }
+
+    static func octetStringReading(_ b: [UInt8], hint: DataRenderHint) -> String? {
+        if b.count == 6, hint.contains(.logicalName) {
+            let ln = COSEM.formatOBIS(b)
+            if let n = COSEM.obisName(b) { return "\(ln), \(n)" }
+            return ln
+        }
+        if isDateTimeOctets(b, hint: hint), let d = COSEM.decodeDateTime(b) { return "\(d.kind.rawValue) \(d.summary)" }
+        if !b.isEmpty, isPrintableASCII(b) { return "\"\(String(decoding: b, as: UTF8.self))\"" }
+        return nil
+    }
+
+    static func isDateTimeOctets(_ b: [UInt8], hint: DataRenderHint) -> Bool {
+        if hint.contains(.dateTime) { return b.count == 12 || b.count == 5 || b.count == 4 }
+        return b.count == 12 && COSEM.isPlausibleDateTime(b)
+    }
+
+    static func isPrintableASCII(_ b: [UInt8]) -> Bool {
+        for c in b where c < 0x20 || c > 0x7E { return false }
+        return true
+    }
+
+    static func escapedText(_ b: [UInt8]) -> String {
+        if isPrintableASCII(b) { return String(decoding: b, as: UTF8.self) }
+        var out: [UInt8] = []
+        for c in b {
+            if c >= 0x20, c <= 0x7E, c != UInt8(ascii: "\\") {
+                out.append(c)
+            } else {
+                out.append(contentsOf: "\\x".utf8)
+                out.append(contentsOf: Hex.encode(CollectionOfOne(c)).utf8)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func bitText(_ bytes: [UInt8], _ count: Int) -> String {
+        let n = min(count, bytes.count * 8)
+        var out = [UInt8](repeating: UInt8(ascii: "0"), count: n)
+        for i in 0..<n where bytes[i / 8] & (0x80 >> UInt8(i % 8)) != 0 { out[i] = UInt8(ascii: "1") }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+// MARK: - Type descriptions and date-times
+
+extension TypeDescription {
+    /// `"long-unsigned"`, `{"type": "array", "count": n, "element": ...}`, `{"type": "structure", "items": [...]}`.
+    public func writeJSON(into out: inout JSONBuffer) {
+        switch self {
+        case .simple(let tag):
+            out.string(DataValue.typeName(tag: tag) ?? "unknown-\(tag)")
+        case .array(let count, let element):
+            out.beginObject()
+            out.field("type", "array")
+            out.field("count", count)
+            out.key("element")
+            element.writeJSON(into: &out)
+            out.endObject()
+        case .structure(let items):
+            out.beginObject()
+            out.field("type", "structure")
+            out.key("items")
+            out.beginArray()
+            for d in items { d.writeJSON(into: &out) }
+            out.endArray()
+            out.endObject()
+        }
+    }
+
+    /// `long-unsigned`, `array[96] of unsigned`, `structure{date-time, double-long-unsigned}`.
+    public var text: String {
+        switch self {
+        case .simple(let tag): DataValue.typeName(tag: tag) ?? "unknown-\(tag)"
+        case .array(let count, let element): "array[\(count)] of \(element.text)"
+        case .structure(let items): "structure{" + items.map(\.text).joined(separator: ", ") + "}"
+        }
+    }
+}
+
+extension COSEMDateTime {
+    /// `{"iso8601", "kind", "deviation", "utc_offset_minutes", "clock_status", "clock_status_flags",
+    /// "day_of_week", "specials"}`; `null` for what is not specified.
+    public func writeJSON(into out: inout JSONBuffer) {
+        out.beginObject()
+        out.field("iso8601", iso8601)
+        out.field("kind", kind.rawValue)
+        if kind == .dateTime {
+            out.key("deviation")
+            if let d = deviation { out.int(d) } else { out.null() }
+            out.key("utc_offset_minutes")
+            if let o = utcOffsetMinutes { out.int(o) } else { out.null() }
+            out.key("clock_status")
+            if let s = clockStatus { out.int(s) } else { out.null() }
+            out.key("clock_status_flags")
+            out.beginArray()
+            for n in clockStatusNames { out.string(n) }
+            out.endArray()
+        }
+        if kind != .time {
+            out.key("day_of_week")
+            if let d = dayOfWeekName { out.string(d) } else { out.null() }
+        }
+        if !specials.isEmpty {
+            out.key("specials")
+            out.beginArray()
+            for s in specials { out.string(s) }
+            out.endArray()
+        }
+        out.endObject()
+    }
+
+    /// The ISO form plus what it cannot say: `2024-03-01T12:00:00.00+01:00 [daylight-saving-active]`,
+    /// `****-**-**T02:00:00 (last-day-of-month, Sunday)`.
+    public var summary: String {
+        var extra: [String] = specials
+        if let d = dayOfWeekName, !isFullySpecified || !specials.isEmpty { extra.append(d) }
+        var s = iso8601
+        if !extra.isEmpty { s += " (" + extra.joined(separator: ", ") + ")" }
+        if !clockStatusNames.isEmpty { s += " [" + clockStatusNames.joined(separator: ", ") + "]" }
+        return s
+    }
+}
+
+// MARK: - Scaler and unit
+
+/// A Register's `scaler_unit` (Blue Book 4.3.2): `structure { scaler integer, unit enum }`; the physical value is
+/// value × 10^scaler in `unit`.
+public struct ScalerUnit: Sendable, Hashable, CustomStringConvertible {
+    public var scaler: Int8
+    public var unit: UInt8
+
+    public init(scaler: Int8, unit: UInt8) {
+        self.scaler = scaler
+        self.unit = unit
+    }
+
+    /// Reads `structure { integer, enum }`; lenient on the integer types used (any integer in −128...127 and an
+    /// enum or unsigned unit), nil for anything else.
+    public init?(from value: DataValue) {
+        guard case .structure(let items) = value, items.count == 2,
+              let s = items[0].integerValue, let sc = Int8(exactly: s) else { return nil }
+        switch items[1] {
+        case .enumValue(let u), .unsigned(let u): self.init(scaler: sc, unit: u)
+        default: return nil
+        }
+    }
+
+    /// The unit symbol, nil for "count"/"no unit" (255), "other" (254) and codes the table does not define.
+    public var unitSymbol: String? {
+        guard unit != 255, unit != 254 else { return nil }
+        return COSEM.unit(unit)?.symbol
+    }
+
+    /// `10^-1 V`, `10^0 Wh`, `10^3 count`.
+    public var description: String {
+        let u = COSEM.unit(unit)?.symbol ?? "unit \(unit)"
+        return "10^\(scaler) \(u)"
+    }
+}
+
+extension DataValue {
+    /// The physical value as exact decimal text with its unit symbol: 1234 × 10^-1 Wh → "123.4 Wh", 5 × 10^3 W →
+    /// "5000 W"; count/no unit gives the number alone. nil when the value is not a number.
+    public func scaled(by su: ScalerUnit) -> String? {
+        let number: String
+        switch self {
+        case .float32(let f): number = DataValue.scaledFloat(Double(f), su.scaler)
+        case .float64(let f): number = DataValue.scaledFloat(f, su.scaler)
+        case .long64Unsigned(let v): number = DataValue.shiftDecimal(String(v), negative: false, by: Int(su.scaler))
+        default:
+            guard let v = integerValue else { return nil }
+            number = DataValue.shiftDecimal(String(v.magnitude), negative: v < 0, by: Int(su.scaler))
+        }
+        if let sym = su.unitSymbol { return "\(number) \(sym)" }
+        return number
+    }
+
+    static func scaledFloat(_ v: Double, _ scaler: Int8) -> String {
+        var p = 1.0
+        for _ in 0..<Int(scaler.magnitude) { p *= 10 }
+        return "\(scaler < 0 ? v / p : v * p)"
+    }
+
+    /// Moves the decimal point of the digit string `digits` by `by` places (exact, no floating point).
+    static func shiftDecimal(_ digits: String, negative: Bool, by shift: Int) -> String {
+        var d = Array(digits.utf8)
+        if shift >= 0 {
+            if d != [UInt8(ascii: "0")] { d.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: shift)) }
+        } else {
+            let frac = -shift
+            if d.count <= frac { d.insert(contentsOf: repeatElement(UInt8(ascii: "0"), count: frac - d.count + 1), at: 0) }
+            d.insert(UInt8(ascii: "."), at: d.count - frac)
+            // Trailing zeros stay: they show the resolution the meter reports (2300 × 10^-1 V → "230.0 V").
+        }
+        let s = String(decoding: d, as: UTF8.self)
+        return negative ? "-" + s : s
     }
 }
