@@ -7,3 +7,13 @@ public struct SecretKey: Sendable, CustomStringConvertible, CustomDebugStringCon
     public var debugDescription: String { description }
     public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
+
+extension SecretKey: Equatable {
+    /// Compares in time independent of where the keys differ. (No `Hashable`: a hash of key bytes is a leak.)
+    public static func == (a: SecretKey, b: SecretKey) -> Bool {
+        guard a.bytes.count == b.bytes.count else { return false }
+        var diff: UInt8 = 0
+        for i in a.bytes.indices { diff |= a.bytes[i] ^ b.bytes[i] }
+        return diff == 0
+    }
+}

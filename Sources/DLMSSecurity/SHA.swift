@@ -1,0 +1,45 @@
+internal import CLibcrypto
+
+/// SHA-2 digests (FIPS 180-4) over libcrypto: SHA-256 for suite 1 and HLS mechanism 6, SHA-384 for suite 2.
+public enum SHA {
+    public enum Algorithm: Sendable, Hashable {
+        case sha256, sha384
+
+        public var digestLength: Int {
+            switch self {
+            case .sha256: return 32
+            case .sha384: return 48
+            }
+        }
+
+        var md: OpaquePointer? {
+            switch self {
+            case .sha256: return EVP_sha256()
+            case .sha384: return EVP_sha384()
+            }
+        }
+    }
+
+    /// The digest of `data`; `nil` only when libcrypto fails.
+    public static func hash(_ algorithm: Algorithm, _ data: some Collection<UInt8>) -> [UInt8]? {
+        hash(algorithm, parts: [Array(data)[...]])
+    }
+
+    /// The digest of the concatenation of `parts`, without building it.
+    public static func hash(_ algorithm: Algorithm, parts: [ArraySlice<UInt8>]) -> [UInt8]? {
+        guard let context = DigestContext(), let md = algorithm.md,
+            EVP_DigestInit_ex(context.ctx, md, nil) == 1
+        else { return nil }
+        for part in parts where !part.isEmpty {
+            let rc = part.withUnsafeBytes { EVP_DigestUpdate(context.ctx, $0.baseAddress, $0.count) }
+            guard rc == 1 else { return nil }
+        }
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var n: UInt32 = 0
+        guard EVP_DigestFinal_ex(context.ctx, &out, &n) == 1, Int(n) == algorithm.digestLength else { return nil }
+        return Array(out.prefix(Int(n)))
+    }
+
+    public static func sha256(_ data: some Collection<UInt8>) -> [UInt8]? { hash(.sha256, data) }
+    public static func sha384(_ data: some Collection<UInt8>) -> [UInt8]? { hash(.sha384, data) }
+}
