@@ -10,7 +10,7 @@ import DLMSWire
 public final class Analyzer {
     public let options: AnalyzerOptions
     let renderer: any Renderer
-    public private(set) var summary = Summary()
+    public internal(set) var summary = Summary()
 
     var conversations: [ConversationKey: Conversation] = [:]
     var conversationOrder = 0
@@ -189,18 +189,38 @@ public final class Analyzer {
     }
 
     func analyseHex(path: String) throws(AnalyzerError) {
-        let records: [HexRecord]
+        var reader: RawStreamReader
         do {
-            records = try HexDumpParser.parse(path: path)
+            reader = try RawStreamReader(path: path)
         } catch {
             throw AnalyzerError(error.description)
         }
         let key = ConversationKey.serialLine(path)
         var dec = StreamDecoder(framing: .auto, limits: options.limits, numberFramesInternally: true)
-        for r in records {
-            summary.bytes += r.bytes.count
-            for e in dec.feedRecord(r.bytes[...], frame: 0, time: nil) { handleSerial(e, line: key) }
+        var parser = HexDumpParser()
+        func take(_ items: [HexDumpParser.Item]) {
+            for item in items {
+                switch item {
+                case .record(let r):
+                    summary.bytes += r.bytes.count
+                    for e in dec.feedRecord(r.bytes[...], frame: 0, time: nil) { handleSerial(e, line: key) }
+                case .error(let e):
+                    emitError(code: e.code, message: "\(path): \(e.description)", frames: [], time: nil,
+                              conversation: "-", direction: nil, offset: nil)
+                }
+            }
         }
+        while true {
+            let chunk: [UInt8]?
+            do {
+                chunk = try reader.next()
+            } catch {
+                throw AnalyzerError(error.description)
+            }
+            guard let bytes = chunk else { break }
+            take(parser.feed(bytes[...]))
+        }
+        take(parser.finish())
         for e in dec.finish() { handleSerial(e, line: key) }
     }
 

@@ -17,6 +17,10 @@ public struct AnalyzerOptions: Sendable {
     /// Emit the `summary` record at the end.
     public var summaryRecord = true
     public var limits = StreamLimits()
+    /// Keyring files (`--keyring`).
+    public var keyringPaths: [String] = []
+    /// Keys given on the command line as `role=HEX` (`--key`).
+    public var keyOptions: [String] = []
     public init() {}
 }
 

@@ -50,6 +50,13 @@ struct DLMSDump: ParsableCommand {
     @Option(name: .long, help: "Colour in text output: auto (when stdout is a terminal), always, never.")
     var color: ColorMode = .auto
 
+    @Option(name: .long, help: ArgumentHelp("Keyring file (JSON, see Keyring/README.md); repeatable.",
+                                            valueName: "file"))
+    var keyring: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("A key for all traffic: ROLE=HEX with ROLE guek, gbek, ak, kek or dedicated; repeatable.", valueName: "role=hex"))
+    var key: [String] = []
+
     @Flag(name: .long, help: "Show LLS passwords in clear (masked by default).")
     var showSecrets = false
 
@@ -77,6 +84,8 @@ struct DLMSDump: ParsableCommand {
         options.filter = filter
         options.showSecrets = showSecrets
         options.linkFrames = !noLinkFrames
+        options.keyringPaths = keyring
+        options.keyOptions = key
         let sink = FDSink(fd: 1)
         let tty = isatty(1) != 0
         let renderer: any Renderer
