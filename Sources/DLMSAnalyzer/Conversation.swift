@@ -90,11 +90,12 @@ extension Analyzer {
             }
             return nil
         case .hdlc, .wport:
-            if let client = c.clientParty { return from == client ? .clientToServer : .serverToClient }
+            // The unit's own type is the strongest evidence (some links use the same address both ways).
             if let h = hint {
-                c.clientParty = h == .clientToServer ? from : to
+                if c.clientParty == nil && from != to { c.clientParty = h == .clientToServer ? from : to }
                 return h
             }
+            if let client = c.clientParty { return from == client ? .clientToServer : .serverToClient }
             return nil
         case .unknown:
             return hint

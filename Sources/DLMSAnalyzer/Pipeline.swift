@@ -6,8 +6,24 @@ import DLMSWire
 
 extension Analyzer {
     /// One transport event of a conversation: an APDU, a link frame or a framing issue.
-    func handleTransport(_ e: TransportEvent, key: ConversationKey, from: Party, to: Party) {
+    func handleTransport(_ e: TransportEvent, key: ConversationKey, from fromParty: Party, to toParty: Party) {
         var c = conversation(key, carrier: carrierName(key))
+        // HDLC names its stations: the addresses tell the direction even where the network does not (both
+        // directions in one UDP flow, a serial line).
+        var from = fromParty
+        var to = toParty
+        switch e {
+        case .apdu(let a):
+            if case .hdlc(let segs, _) = a.kind, let f = segs.first {
+                from = .hdlc(f.source.value)
+                to = .hdlc(f.destination.value)
+            }
+        case .hdlcFrame(let f):
+            from = .hdlc(f.source.value)
+            to = .hdlc(f.destination.value)
+        case .issue:
+            break
+        }
         defer { conversations[key] = c }
         switch e {
         case .apdu(let a):
@@ -36,8 +52,11 @@ extension Analyzer {
                 provenance: Provenance(frames: f.frames, time: f.time, conversation: c.id, direction: dir),
                 hdlc: f)))
         case .issue(let i):
-            let dir: Direction? = c.clientEndpoint == nil && c.clientParty == nil ? nil
-                : direction(&c, from: from, to: to, hint: nil)
+            // An issue carries no addresses of its own: a direction only where the network endpoint tells it.
+            var dir: Direction?
+            if case .endpoint(let ep) = from, let client = c.clientEndpoint, c.clientParty == nil {
+                dir = ep == client ? .clientToServer : .serverToClient
+            }
             emitError(code: i.code, message: i.message, frames: i.frames, time: i.time, conversation: c.id,
                       direction: dir, offset: i.offset)
         }
