@@ -103,6 +103,8 @@ public final class Analyzer {
             let key = ConversationKey.connection(id)
             var c = conversation(key, carrier: proto == .tcp ? "tcp" : "udp")
             c.endpoints = (a, b)
+            // IANA assigned 4059 to DLMS/COSEM over TCP and UDP (IEC 62056-47).
+            if a.port == 4059 || b.port == 4059 { c.bareAPDUsAllowed = true }
             if let i = initiator { c.clientEndpoint = i }
             conversations[key] = c
         case .data(let id, let from, let to, let bytes, let frame, let time):
@@ -122,8 +124,9 @@ public final class Analyzer {
             let c = conversation(key, carrier: "tcp")
             conversations[key] = c
             let dir = c.clientEndpoint.map { $0 == from ? Direction.clientToServer : .serverToClient }
-            emitError(code: "tcp.gap", message: "\(missing) bytes missing from \(from) to \(to); resynchronising",
-                      frames: [frame], time: time, conversation: c.id, direction: dir, offset: nil)
+            conversationError(key, code: "tcp.gap",
+                              message: "\(missing) bytes missing from \(from) to \(to); resynchronising",
+                              frames: [frame], time: time, direction: dir, offset: nil)
             let skey = StreamKey(conversation: key, from: from.description)
             if var dec = streams[skey] {
                 let events = dec.gap(missing: missing, frame: frame, time: time)
@@ -146,9 +149,13 @@ public final class Analyzer {
                 }
             }
         case .notice(let id, let code, let message, let frame, let time):
-            let conv = id.map { conversation(ConversationKey.connection($0), carrier: "tcp").id } ?? "-"
-            emitError(code: code, message: message, frames: [frame], time: time, conversation: conv,
-                      direction: nil, offset: nil)
+            if let id {
+                conversationError(.connection(id), code: code, message: message, frames: [frame], time: time,
+                                  direction: nil, offset: nil)
+            } else {
+                emitError(code: code, message: message, frames: [frame], time: time, conversation: "-",
+                          direction: nil, offset: nil)
+            }
         }
     }
 

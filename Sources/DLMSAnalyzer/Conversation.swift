@@ -43,6 +43,13 @@ struct Conversation {
     /// On a raw line: the client's HDLC address or wPort.
     var clientParty: Party?
     var announced = false
+    /// The conversation has shown DLMS (a valid frame or an APDU in a DLMS framing, or DLMS's port). Until then
+    /// its undecodable bytes are not DLMS's business: other protocols on other ports are skipped silently, as a
+    /// dissector that has not confirmed its protocol does (Zeek's analyzer confirmation).
+    var confirmed = false
+    /// Bare APDUs (no framing) are believed only where the input says it is DLMS: raw/hex input, or a flow on
+    /// the DLMS port.
+    var bareAPDUsAllowed = false
     var state: ConversationState
     var firstFrame: Int?
 }
@@ -50,16 +57,20 @@ struct Conversation {
 extension Analyzer {
     func conversation(_ key: ConversationKey, carrier: String) -> Conversation {
         if let c = conversations[key] { return c }
-        conversationOrder += 1
-        let prefix: String
-        switch key {
-        case .connection: prefix = carrier
-        case .serialLine, .link: prefix = options.input == .hex ? "hex" : "serial"
-        }
-        let id = "\(prefix)-\(conversationOrder)"
-        let c = Conversation(id: id, carrier: carrier, state: ConversationState(id: id))
+        // The id is given when the conversation shows DLMS (`confirm`), so flows of other protocols take no number.
+        var c = Conversation(id: "-", carrier: carrier, state: ConversationState(id: "-"))
+        if case .connection = key {} else { c.bareAPDUsAllowed = true }
         conversations[key] = c
         return c
+    }
+
+    /// Marks the conversation as DLMS and numbers it.
+    func confirm(_ c: inout Conversation) {
+        guard !c.confirmed else { return }
+        c.confirmed = true
+        conversationOrder += 1
+        c.id = "\(c.carrier)-\(conversationOrder)"
+        c.state = ConversationState(id: c.id)
     }
 
     /// The direction of a unit from `from` to `to`, learning the client's identity the first time it can be told:

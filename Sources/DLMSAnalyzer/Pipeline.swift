@@ -24,6 +24,18 @@ extension Analyzer {
         case .issue:
             break
         }
+        if !c.confirmed {
+            switch e {
+            case .apdu(let a):
+                if case .raw = a.kind, !c.bareAPDUsAllowed { return }
+                confirm(&c)
+            case .hdlcFrame(let f):
+                guard f.fcsOK else { return }
+                confirm(&c)
+            case .issue:
+                return
+            }
+        }
         defer { conversations[key] = c }
         switch e {
         case .apdu(let a):
@@ -67,6 +79,14 @@ extension Analyzer {
         case .connection: "tcp"
         case .serialLine, .link: options.input == .hex ? "hex" : "serial"
         }
+    }
+
+    /// An error event on a conversation: reported only once the conversation is known to be DLMS.
+    func conversationError(_ key: ConversationKey, code: String, message: String, frames: [Int], time: Timestamp?,
+                           direction: Direction?, offset: Int?) {
+        guard let c = conversations[key], c.confirmed else { return }
+        emitError(code: code, message: message, frames: frames, time: time, conversation: c.id,
+                  direction: direction, offset: offset)
     }
 
     func announce(_ c: inout Conversation, frame: Int?, time: Timestamp?) {
