@@ -1,6 +1,7 @@
 import DLMSAPDU
 import DLMSCapture
 import DLMSRender
+import DLMSSecurity
 import DLMSSession
 import DLMSTransport
 import DLMSWire
@@ -18,9 +19,32 @@ public final class Analyzer {
     var reassembler = TCPReassembler()
     var currentSource = ""
 
-    public init(options: AnalyzerOptions, renderer: any Renderer) {
+    let engine: SecurityEngine
+    /// Warnings about the inputs (keyring permissions, ...) for the caller to show on stderr.
+    public private(set) var warnings: [String] = []
+
+    /// Loads the keyrings named in the options; a malformed keyring is an error naming the file, entry and field.
+    public init(options: AnalyzerOptions, renderer: any Renderer) throws(AnalyzerError) {
         self.options = options
         self.renderer = renderer
+        var keyring = Keyring()
+        for path in options.keyringPaths {
+            do {
+                let k = try Keyring.load(path: path)
+                keyring.merge(k)
+            } catch {
+                throw AnalyzerError(error.description)
+            }
+        }
+        if !options.keyOptions.isEmpty {
+            do {
+                keyring.merge(try Keyring.fromKeyOptions(options.keyOptions))
+            } catch {
+                throw AnalyzerError(error.description)
+            }
+        }
+        warnings = keyring.warnings.map(\.description)
+        engine = SecurityEngine(keyring: keyring, decodeOptions: DecodeOptions(showSecrets: options.showSecrets))
     }
 
     // MARK: - Entry points
@@ -105,7 +129,10 @@ public final class Analyzer {
             c.endpoints = (a, b)
             // IANA assigned 4059 to DLMS/COSEM over TCP and UDP (IEC 62056-47).
             if a.port == 4059 || b.port == 4059 { c.bareAPDUsAllowed = true }
-            if let i = initiator { c.clientEndpoint = i }
+            if let i = initiator {
+                c.clientEndpoint = i
+                c.clientFromHandshake = true
+            }
             conversations[key] = c
         case .data(let id, let from, let to, let bytes, let frame, let time):
             let key = ConversationKey.connection(id)

@@ -40,6 +40,8 @@ struct Conversation {
     var carrier: String
     var endpoints: (Endpoint, Endpoint)?
     var clientEndpoint: Endpoint?
+    /// `clientEndpoint` was taken from the TCP handshake (the initiator), not yet confirmed by an APDU type.
+    var clientFromHandshake = false
     /// On a raw line: the client's HDLC address or wPort.
     var clientParty: Party?
     var announced = false
@@ -51,6 +53,7 @@ struct Conversation {
     /// the DLMS port.
     var bareAPDUsAllowed = false
     var state: ConversationState
+    var security = AssociationSecurity()
     var firstFrame: Int?
 }
 
@@ -79,7 +82,19 @@ extension Analyzer {
     func direction(_ c: inout Conversation, from: Party, to: Party, hint: Direction?) -> Direction? {
         switch from {
         case .endpoint(let ep):
-            if let client = c.clientEndpoint { return ep == client ? .clientToServer : .serverToClient }
+            if let client = c.clientEndpoint {
+                let d: Direction = ep == client ? .clientToServer : .serverToClient
+                // The TCP handshake only says who connected: a meter that pushes connects to its listener. The
+                // first APDU whose type tells its direction settles the roles.
+                if c.clientFromHandshake, let h = hint {
+                    c.clientFromHandshake = false
+                    if h != d, case .endpoint(let other) = to {
+                        c.clientEndpoint = other
+                        return h
+                    }
+                }
+                return d
+            }
             if let h = hint {
                 if h == .clientToServer { c.clientEndpoint = ep } else if case .endpoint(let other) = to {
                     c.clientEndpoint = other

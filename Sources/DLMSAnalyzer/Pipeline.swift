@@ -41,6 +41,15 @@ extension Analyzer {
         case .apdu(let a):
             let decoded = APDUDecoder.decode(a.bytes[...], options: DecodeOptions(showSecrets: options.showSecrets))
             var hint = InherentDirection.of(apduType: decoded.type)
+            if hint == nil, let p = decoded.facts.protection, p.systemTitle != nil {
+                // general-* carry the sender's system title, so they can be opened before the direction is
+                // known; the plaintext's type then tells it (a push is a data-notification from the server).
+                var scratch = c.security
+                let s = engine.unprotect(p, direction: nil, association: &scratch)
+                if s.verdict == "verified" || s.verdict == "decrypted-unverified", let inner = s.plainDecoded {
+                    hint = InherentDirection.of(apduType: innermostFacts(inner, security: s).type)
+                }
+            }
             if hint == nil, case .hdlc(let segs, let llc) = a.kind {
                 if let l = llc, l.count >= 2 { hint = l[1] == 0xE6 ? .clientToServer : .serverToClient }
                 else if let f = segs.first { hint = InherentDirection.of(frame: f) }
@@ -104,19 +113,38 @@ extension Analyzer {
         var errors = a.errors
         errors.append(contentsOf: decoded.errors)
         var service = decoded.facts
+        var notes: [String] = []
+        // System titles are identities: learn them before unprotecting (the AARQ's own initiate uses the calling
+        // AP title as IV).
+        if let assoc = decoded.facts.association {
+            if decoded.type == "aarq" {
+                c.security.release()
+                if let st = assoc.callingAPTitle, st.count == 8 { c.security.clientSystemTitle = st }
+            }
+            if decoded.type == "aare", let st = assoc.respondingAPTitle, st.count == 8 {
+                c.security.serverSystemTitle = st
+            }
+        }
         var security: SecurityResult?
         if let p = decoded.facts.protection {
-            security = unprotect(p, decoded: decoded, conversation: &c, direction: direction)
-            if let inner = security?.plainDecoded {
-                service = innermostFacts(inner, security: security)
+            let s = engine.unprotect(p, direction: direction, association: &c.security)
+            security = s
+            notes.append(contentsOf: s.learned)
+            // ACSE APDUs keep their own facts (the protected part is the user-information).
+            if !["aarq", "aare", "rlrq", "rlre"].contains(decoded.type), s.verdict != "authentication-failed",
+               let inner = s.plainDecoded
+            {
+                service = innermostFacts(inner, security: s)
                 errors.append(contentsOf: inner.errors)
             }
         }
+        if decoded.type == "rlrq" || decoded.type == "rlre" { c.security.release() }
         let obs = c.state.observe(service: service, direction: direction, frames: a.frames, time: a.time)
+        notes.append(contentsOf: obs.notes)
         return APDURecord(
             provenance: Provenance(frames: a.frames, time: a.time, conversation: c.id, direction: direction),
             transport: a.kind, bytes: a.bytes, decoded: decoded, security: security, service: service,
-            block: obs.block, reassembled: obs.reassembled, errors: errors, notes: obs.notes,
+            block: obs.block, reassembled: obs.reassembled, errors: errors, notes: notes,
             scalerUnits: obs.scalerUnits)
     }
 
@@ -124,25 +152,10 @@ extension Analyzer {
         var s = security
         var facts = d.facts
         while let inner = s?.inner.first {
-            if let pd = inner.plainDecoded { facts = pd.facts }
+            if let pd = inner.plainDecoded, inner.verdict != "authentication-failed" { facts = pd.facts }
             s = inner
         }
         return facts
-    }
-
-    /// Removing protection is the security layer's job (keyring, key learning, verdicts); until a keyring is given
-    /// the header is reported with the verdict `no-key`.
-    func unprotect(_ p: ProtectionFacts, decoded: DecodedAPDU, conversation c: inout Conversation,
-                   direction: Direction?) -> SecurityResult {
-        var st = p.systemTitle
-        if st == nil {
-            st = direction == .clientToServer ? c.state.clientSystemTitle
-                : direction == .serverToClient ? c.state.serverSystemTitle : nil
-        }
-        return SecurityResult(protection: p.kind, securityControl: p.securityControl, suite: p.suite,
-                              authenticated: p.authenticated, encrypted: p.encrypted, broadcast: p.broadcast,
-                              compressed: p.compressed, systemTitle: st, invocationCounter: p.invocationCounter,
-                              key: nil, verdict: "no-key")
     }
 
     func emitError(code: String, message: String, frames: [Int], time: Timestamp?, conversation: String,

@@ -113,7 +113,7 @@ func run(mode: String, path: String) throws {
     }
     var options = AnalyzerOptions()
     options.conversationRecords = true
-    let analyzer = Analyzer(options: options, renderer: renderer)
+    let analyzer = try Analyzer(options: options, renderer: renderer)
     let t0 = now()
     let summary = try analyzer.run(paths: [path])
     let dt = now() - t0

@@ -74,6 +74,8 @@ public struct SecurityResult: Sendable {
     public var plainDecoded: DecodedAPDU?
     /// A nested protection layer inside `plain`.
     public var inner: [SecurityResult]
+    /// Keys learned while removing this layer (by role and system title, never by value).
+    public var learned: [String] = []
     public init(protection: String, securityControl: UInt8, suite: Int, authenticated: Bool, encrypted: Bool,
                 broadcast: Bool, compressed: Bool, systemTitle: [UInt8]?, invocationCounter: UInt32?, key: String?,
                 verdict: String, detail: String? = nil, plain: [UInt8]? = nil, plainDecoded: DecodedAPDU? = nil,

@@ -97,8 +97,9 @@ struct DLMSDump: ParsableCommand {
             renderer = TextRenderer(sink: sink, style: .init(color: useColor, hex: !noHex),
                                     flushEachRecord: lineBuffered || tty)
         }
-        let analyzer = Analyzer(options: options, renderer: renderer)
         do {
+            let analyzer = try Analyzer(options: options, renderer: renderer)
+            for w in analyzer.warnings { printError("dlmsdump: warning: \(w)") }
             _ = try analyzer.run(paths: files)
         } catch {
             sink.flush()

@@ -19,7 +19,7 @@ func analyseToJSON(_ paths: [String], configure: (inout AnalyzerOptions) -> Void
     var options = AnalyzerOptions()
     configure(&options)
     let sink = MemorySink()
-    let analyzer = Analyzer(options: options, renderer: JSONLinesRenderer(sink: sink))
+    let analyzer = try Analyzer(options: options, renderer: JSONLinesRenderer(sink: sink))
     _ = try analyzer.run(paths: paths)
     let lines = sink.string.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     return (lines, try lines.map { try JSONValue.parse($0) })
@@ -30,7 +30,7 @@ func analyseToText(_ paths: [String], configure: (inout AnalyzerOptions) -> Void
     var options = AnalyzerOptions()
     configure(&options)
     let sink = MemorySink()
-    let analyzer = Analyzer(options: options, renderer: TextRenderer(sink: sink))
+    let analyzer = try Analyzer(options: options, renderer: TextRenderer(sink: sink))
     _ = try analyzer.run(paths: paths)
     return sink.string
 }
