@@ -54,6 +54,8 @@ struct Conversation {
     var bareAPDUsAllowed = false
     var state: ConversationState
     var security = AssociationSecurity()
+    var gbtClient = GBTReassembler()
+    var gbtServer = GBTReassembler()
     var firstFrame: Int?
 }
 

@@ -56,12 +56,26 @@ extension Analyzer {
             }
             let dir = direction(&c, from: from, to: to, hint: hint)
             announce(&c, frame: a.frames.first, time: a.time)
-            let record = buildRecord(a, decoded: decoded, conversation: &c, direction: dir)
-            summary.apdus += 1
-            summary.apduTypes[decoded.type, default: 0] += 1
-            if let v = record.security?.verdict { summary.verdicts[v, default: 0] += 1 }
-            for err in record.errors { summary.errorCodes[err.code, default: 0] += 1 }
-            renderer.render(.apdu(record))
+            var record = buildRecord(a, decoded: decoded, conversation: &c, direction: dir)
+            var assembled: GBTAssembly?
+            if let b = record.service.block, b.kind == .generalBlockTransfer {
+                let (asm, remarks) = dir == .clientToServer
+                    ? c.gbtClient.add(b, frames: a.frames, time: a.time)
+                    : c.gbtServer.add(b, frames: a.frames, time: a.time)
+                record.notes.append(contentsOf: remarks)
+                assembled = asm
+            }
+            emit(record)
+            if let asm = assembled {
+                // The joined APDU is an APDU of its own: decoded, decrypted and tracked like any other.
+                let inner = TransportAPDU(kind: a.kind, bytes: asm.bytes, frames: asm.frames, time: asm.time)
+                let innerDecoded = APDUDecoder.decode(asm.bytes[...],
+                                                      options: DecodeOptions(showSecrets: options.showSecrets))
+                var r = buildRecord(inner, decoded: innerDecoded, conversation: &c, direction: dir)
+                r.gbt = GBTOrigin(blocks: asm.blocks)
+                r.notes.insert(contentsOf: asm.notes, at: 0)
+                emit(r)
+            }
         case .hdlcFrame(let f):
             let dir = direction(&c, from: from, to: to, hint: InherentDirection.of(frame: f))
             // I and UI frames are shown through the APDUs they carry; the others as link frames.
@@ -81,6 +95,14 @@ extension Analyzer {
             emitError(code: i.code, message: i.message, frames: i.frames, time: i.time, conversation: c.id,
                       direction: dir, offset: i.offset)
         }
+    }
+
+    func emit(_ record: APDURecord) {
+        summary.apdus += 1
+        summary.apduTypes[record.decoded.type, default: 0] += 1
+        if let v = record.security?.verdict { summary.verdicts[v, default: 0] += 1 }
+        for err in record.errors { summary.errorCodes[err.code, default: 0] += 1 }
+        renderer.render(.apdu(record))
     }
 
     func carrierName(_ key: ConversationKey) -> String {

@@ -81,7 +81,7 @@ public final class JSONLinesRenderer: Renderer {
         j.field("kind", "apdu")
         writeProvenance(r.provenance, into: &j)
         j.key("transport")
-        writeTransport(r.transport, into: &j)
+        writeTransport(r.transport, gbt: r.gbt, into: &j)
         j.key("apdu")
         writeDecoded(r.decoded, bytes: r.bytes[...], into: &j)
         if let s = r.security {
@@ -183,8 +183,15 @@ public final class JSONLinesRenderer: Renderer {
         j.endObject()
     }
 
-    static func writeTransport(_ t: TransportKind, into j: inout JSONBuffer) {
+    static func writeTransport(_ t: TransportKind, gbt: GBTOrigin? = nil, into j: inout JSONBuffer) {
         j.beginObject()
+        if let g = gbt {
+            // Joined from general-block-transfer blocks; the link details below are those of the last block.
+            j.key("gbt")
+            j.beginObject()
+            j.field("blocks", g.blocks)
+            j.endObject()
+        }
         switch t {
         case .wrapper(let h):
             j.field("type", "wrapper")

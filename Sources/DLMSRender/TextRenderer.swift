@@ -106,7 +106,9 @@ public final class TextRenderer: Renderer {
     }
 
     func renderAPDU(_ r: APDURecord) {
-        out += header(r.provenance) + "  " + dim(transportSummary(r.transport)) + "\n"
+        var via = transportSummary(r.transport)
+        if let g = r.gbt { via = "general-block-transfer, \(g.blocks) blocks, over " + via }
+        out += header(r.provenance) + "  " + dim(via) + "\n"
         renderDecoded(r.decoded, bytes: r.bytes, indent: 1)
         if let s = r.security { renderSecurity(s, indent: 1) }
         if let b = r.block {

@@ -115,6 +115,8 @@ public struct APDURecord: Sendable {
     public var notes: [String]
     /// Scalers/units known in the conversation for the objects of this APDU (for labelling values).
     public var scalerUnits: [ObjectRef: ScalerUnitInfo]
+    /// Set on an APDU joined from general-block-transfer blocks.
+    public var gbt: GBTOrigin?
     public init(provenance: Provenance, transport: TransportKind, bytes: [UInt8], decoded: DecodedAPDU,
                 security: SecurityResult? = nil, service: ServiceFacts, block: BlockPosition? = nil,
                 reassembled: Reassembly? = nil, errors: [DecodeError] = [], notes: [String] = [],

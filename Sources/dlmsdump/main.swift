@@ -99,7 +99,7 @@ struct DLMSDump: ParsableCommand {
         }
         do {
             let analyzer = try Analyzer(options: options, renderer: renderer)
-            for w in analyzer.warnings { printError("dlmsdump: warning: \(w)") }
+            for w in analyzer.warnings { printError("dlmsdump: \(w)") }
             _ = try analyzer.run(paths: files)
         } catch {
             sink.flush()
