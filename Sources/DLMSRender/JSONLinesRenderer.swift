@@ -83,7 +83,7 @@ public final class JSONLinesRenderer: Renderer {
         j.key("transport")
         writeTransport(r.transport, gbt: r.gbt, into: &j)
         j.key("apdu")
-        writeDecoded(r.decoded, bytes: r.bytes[...], into: &j)
+        writeDecoded(r.decoded, bytes: r.bytes[...], redactions: r.redactions, into: &j)
         if let s = r.security {
             writeSecurity(s, into: &j)
         }
@@ -165,16 +165,21 @@ public final class JSONLinesRenderer: Renderer {
         j.endObject()
         if let p = s.plain, let d = s.plainDecoded {
             j.key("plain")
-            writeDecoded(d, bytes: p[...], into: &j, inner: s.inner)
+            writeDecoded(d, bytes: p[...], redactions: s.plainRedactions, into: &j, inner: s.inner)
         }
     }
 
-    static func writeDecoded(_ d: DecodedAPDU, bytes: ArraySlice<UInt8>, into j: inout JSONBuffer,
-                             inner: [SecurityResult] = []) {
+    static func writeDecoded(_ d: DecodedAPDU, bytes: ArraySlice<UInt8>, redactions: [Range<Int>] = [],
+                             into j: inout JSONBuffer, inner: [SecurityResult] = []) {
         j.beginObject()
         j.field("type", d.type)
-        j.key("hex")
-        j.hex(bytes)
+        if redactions.isEmpty {
+            j.key("hex")
+            j.hex(bytes)
+        } else {
+            // A secret (LLS password, dedicated key) travels in these bytes: they are shown with it masked.
+            j.field("redacted_hex", Secrets.maskedHex(Array(bytes), redactions))
+        }
         for n in d.fields { writeNodeMember(n, into: &j) }
         if !d.errors.isEmpty && !inner.isEmpty {
             // errors of a plaintext are reported with the record's errors; nothing here.

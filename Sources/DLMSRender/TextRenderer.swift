@@ -109,7 +109,7 @@ public final class TextRenderer: Renderer {
         var via = transportSummary(r.transport)
         if let g = r.gbt { via = "general-block-transfer, \(g.blocks) blocks, over " + via }
         out += header(r.provenance) + "  " + dim(via) + "\n"
-        renderDecoded(r.decoded, bytes: r.bytes, indent: 1)
+        renderDecoded(r.decoded, bytes: r.bytes, redactions: r.redactions, indent: 1)
         if let s = r.security { renderSecurity(s, indent: 1) }
         if let b = r.block {
             out += "  " + yellow("block \(b.blockNumber)\(b.lastBlock ? " (last)" : "") of transfer \(b.transfer)")
@@ -134,12 +134,16 @@ public final class TextRenderer: Renderer {
         out += "\n"
     }
 
-    func renderDecoded(_ d: DecodedAPDU, bytes: [UInt8], indent: Int) {
+    func renderDecoded(_ d: DecodedAPDU, bytes: [UInt8], redactions: [Range<Int>] = [], indent: Int) {
         let pad = String(repeating: "  ", count: indent - 1)
         let tag = Hex.encode([d.tag], uppercase: true)
         out += pad + bold(d.type) + dim(" [\(tag)]") + "\n"
         for n in d.fields { renderNode(n, indent: indent) }
-        if style.hex { out += pad + "  " + dim("hex: " + Hex.encode(bytes, uppercase: true)) + "\n" }
+        if style.hex {
+            let hex = redactions.isEmpty ? Hex.encode(bytes, uppercase: true)
+                : Secrets.maskedHex(bytes, redactions).uppercased() + " (secret masked)"
+            out += pad + "  " + dim("hex: " + hex) + "\n"
+        }
     }
 
     func renderSecurity(_ s: SecurityResult, indent: Int) {
@@ -166,7 +170,7 @@ public final class TextRenderer: Renderer {
         if let d = s.detail { out += pad + "  " + dim(d) + "\n" }
         if let p = s.plain, let d = s.plainDecoded {
             out += pad + dim("plaintext:") + "\n"
-            renderDecoded(d, bytes: p, indent: indent + 1)
+            renderDecoded(d, bytes: p, redactions: s.plainRedactions, indent: indent + 1)
             for inner in s.inner { renderSecurity(inner, indent: indent + 1) }
         }
     }

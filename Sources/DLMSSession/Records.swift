@@ -76,6 +76,8 @@ public struct SecurityResult: Sendable {
     public var inner: [SecurityResult]
     /// Keys learned while removing this layer (by role and system title, never by value).
     public var learned: [String] = []
+    /// Byte ranges of `plain` that hold secrets (the dedicated key of an InitiateRequest).
+    public var plainRedactions: [Range<Int>] = []
     public init(protection: String, securityControl: UInt8, suite: Int, authenticated: Bool, encrypted: Bool,
                 broadcast: Bool, compressed: Bool, systemTitle: [UInt8]?, invocationCounter: UInt32?, key: String?,
                 verdict: String, detail: String? = nil, plain: [UInt8]? = nil, plainDecoded: DecodedAPDU? = nil,
@@ -117,6 +119,9 @@ public struct APDURecord: Sendable {
     public var scalerUnits: [ObjectRef: ScalerUnitInfo]
     /// Set on an APDU joined from general-block-transfer blocks.
     public var gbt: GBTOrigin?
+    /// Byte ranges of `bytes` that hold secrets (an LLS password, a dedicated key): masked unless the user asks
+    /// for secrets.
+    public var redactions: [Range<Int>] = []
     public init(provenance: Provenance, transport: TransportKind, bytes: [UInt8], decoded: DecodedAPDU,
                 security: SecurityResult? = nil, service: ServiceFacts, block: BlockPosition? = nil,
                 reassembled: Reassembly? = nil, errors: [DecodeError] = [], notes: [String] = [],
@@ -132,6 +137,47 @@ public struct APDURecord: Sendable {
         self.errors = errors
         self.notes = notes
         self.scalerUnits = scalerUnits
+    }
+}
+
+/// Finds the secrets an APDU carries, so renderers can mask them.
+public enum Secrets {
+    /// Where `needle` occurs in `bytes` (first occurrence), as offsets from the start.
+    public static func range(of needle: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
+        guard !needle.isEmpty, needle.count <= bytes.count else { return nil }
+        var i = 0
+        while i + needle.count <= bytes.count {
+            if bytes[i] == needle[0] && bytes[i..<(i + needle.count)].elementsEqual(needle) {
+                return i..<(i + needle.count)
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The secret byte ranges of a decoded APDU: the LLS password (mechanism 1) of an AARQ and the dedicated key of
+    /// an InitiateRequest.
+    public static func ranges(in bytes: [UInt8], facts: ServiceFacts) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        if let a = facts.association {
+            if a.mechanism == 1, let pw = a.callingAuthenticationValue, let r = range(of: pw, in: bytes) {
+                out.append(r)
+            }
+            if let k = a.initiate?.dedicatedKey, let r = range(of: k, in: bytes) { out.append(r) }
+        }
+        return out
+    }
+
+    /// Hex with the secret ranges shown as `*`.
+    public static func maskedHex(_ bytes: [UInt8], _ ranges: [Range<Int>]) -> String {
+        var chars = Array(Hex.encode(bytes).utf8)
+        for r in ranges {
+            for i in r where i * 2 + 1 < chars.count {
+                chars[i * 2] = UInt8(ascii: "*")
+                chars[i * 2 + 1] = UInt8(ascii: "*")
+            }
+        }
+        return String(decoding: chars, as: UTF8.self)
     }
 }
 

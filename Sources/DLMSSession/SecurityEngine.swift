@@ -135,6 +135,7 @@ public final class SecurityEngine {
         r.plain = plain
         let decoded = APDUDecoder.decode(plain[...], options: decodeOptions)
         r.plainDecoded = decoded
+        if !decodeOptions.showSecrets { r.plainRedactions = Secrets.ranges(in: plain, facts: decoded.facts) }
         // Key learning: the dedicated key of a ciphered InitiateRequest serves the ded-* APDUs of the association.
         if let k = decoded.facts.association?.initiate?.dedicatedKey {
             association.dedicatedKey = SecretKey(k)

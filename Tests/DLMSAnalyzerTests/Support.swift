@@ -7,6 +7,7 @@ enum Fixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static func capture(_ relative: String) -> String { root.appendingPathComponent("Captures/" + relative).path }
+    static func keyring(_ name: String) -> String { root.appendingPathComponent("Keyring/" + name).path }
     static var schemaText: String {
         (try? String(contentsOf: root.appendingPathComponent("docs/dlmsdump.schema.json"), encoding: .utf8)) ?? ""
     }

@@ -1,0 +1,49 @@
+import DLMSAnalyzer
+import DLMSRender
+import Foundation
+import Testing
+
+/// No key from the keyring appears in any output, in any letter case, and the LLS password is masked unless asked
+/// for (issue: "No key ever leaves").
+@Suite struct SecretLeakTests {
+    static let cases = ["wrapper-ded", "wrapper-general-ded", "hdlc-gbt-authenc", "wrapper-suite2-ecdsa", "wrapper-lls"]
+
+    /// Every key and password of a capgen keyring (Captures/gurux/NAME.keyring.json), lower-cased hex.
+    static func secrets(_ name: String) throws -> [String] {
+        let text = try String(contentsOfFile: Fixtures.capture("gurux/\(name).keyring.json"), encoding: .utf8)
+        let json = try JSONValue.parse(text)
+        var out: [String] = []
+        if case .object(let keys)? = json["keys"] {
+            for (_, v) in keys { if let s = v.string, s.count >= 32, !s.hasPrefix("=") { out.append(s.lowercased()) } }
+        }
+        if let pw = json["password"]?.string {
+            out.append(pw.lowercased())
+            out.append(pw.utf8.map { String(format: "%02x", $0) }.joined())
+        }
+        return out
+    }
+
+    @Test(arguments: cases)
+    func noKeyInAnyFormat(_ name: String) throws {
+        let secrets = try Self.secrets(name)
+        #expect(!secrets.isEmpty)
+        let keyring = [Fixtures.keyring("\(name).json")]
+        let (lines, _) = try analyseToJSON([Fixtures.capture("gurux/\(name).pcap")]) { $0.keyringPaths = keyring }
+        let text = try analyseToText([Fixtures.capture("gurux/\(name).pcap")]) { $0.keyringPaths = keyring }
+        for (format, output) in [("jsonl", lines.joined(separator: "\n")), ("text", text)] {
+            let lower = output.lowercased()
+            let compact = lower.replacingOccurrences(of: " ", with: "")
+            for s in secrets {
+                #expect(!lower.contains(s) && !compact.contains(s), "\(format) output of \(name) contains a secret")
+            }
+        }
+    }
+
+    /// The leak check can fail: with --show-secrets the LLS password is in the output.
+    @Test func showSecretsRevealsThePassword() throws {
+        let (lines, _) = try analyseToJSON([Fixtures.capture("gurux/wrapper-lls.pcap")]) { $0.showSecrets = true }
+        let secrets = try Self.secrets("wrapper-lls")
+        let all = lines.joined(separator: "\n").lowercased()
+        #expect(secrets.contains { all.contains($0) })
+    }
+}
