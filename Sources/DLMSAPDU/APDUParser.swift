@@ -144,7 +144,7 @@ struct APDUParser {
             let present = try r.u8("access-selection flag")
             if present == 0 { return }
         }
-        try group(optional ? "access_selection" : "access_selection", at: at) { (p: inout APDUParser) throws(DecodeError) in
+        try group("access_selection", at: at) { (p: inout APDUParser) throws(DecodeError) in
             let selAt = p.r.offset
             let selector = try p.r.u8("access-selector")
             if objectIndex < p.facts.objects.count { p.facts.objects[objectIndex].selector = selector }
