@@ -417,11 +417,12 @@ extension APDUParser {
         guard let b = r.readSlice(3) else { throw APDUError.truncated("conformance bits", at + 4) }
         var v: UInt32 = 0
         for x in b { v = v << 8 | UInt32(x) }
-        var children: [Node] = []
+        // The bits set, by their ASN.1 names, as a list of strings (`"bits": ["get", "set", ...]` in JSON).
+        var bits: [Node] = []
         for (i, bitName) in APDUNames.conformanceBits.enumerated() where v & (1 << (23 - UInt32(i))) != 0 {
-            children.append(Node(bitName, .bool(true), offset: at + 4 + i / 8))
+            bits.append(Node("bit", .string(bitName), offset: at + 4 + i / 8))
         }
-        add(Node(name, .bytes(b), offset: at, children: children))
+        add(Node(name, .bytes(b), offset: at, children: [.list("bits", bits, offset: at + 4)]))
         return v
     }
 }

@@ -23,8 +23,9 @@ import Testing
         #expect(ini.maxPDUSize == 0xFFFF)
         #expect(ini.conformance == 0x001E1D)
         #expect(ini.responseAllowed == true)
-        let conf = try #require(node(d.fields, "user_information", "proposed_conformance"))
-        #expect(conf.children.map(\.name) == [
+        let bits = try #require(node(d.fields, "user_information", "proposed_conformance", "bits"))
+        #expect(bits.isList)
+        #expect(bits.children.compactMap(stringValue) == [
             "block-transfer-with-get-or-read", "block-transfer-with-set-or-write", "block-transfer-with-action",
             "multiple-references", "get", "set", "selective-access", "action",
         ])
