@@ -328,6 +328,8 @@ import Testing
         #expect(p.signedContent == hex("C001C100080000010000FF0200"))
         #expect(p.signature?.count == 64)
         #expect(node(d.fields, "content")?.meaning == "get-request")
+        // The signed APDU is decoded in place, with offsets in the outer APDU.
+        #expect(node(d.fields, "content", "cosem_attribute_descriptor", "class_id")?.offset == 34)
     }
 
     @Test func serviceSpecificCipheringIsNamedByTag() throws {
@@ -342,6 +344,10 @@ import Testing
         #expect(p.invocationCounter == 0x12A8)
         #expect(node(d.fields, "plain_text")?.meaning == "get-request")
         #expect(node(d.fields, "authentication_tag") != nil)
+        // Authentication only: the plaintext APDU is shown decoded (offset 7, after tag, length, SC and IC).
+        #expect(node(d.fields, "plain_text")?.offset == 7)
+        #expect(node(d.fields, "plain_text", "cosem_attribute_descriptor", "class_id")?.offset == 10)
+        #expect(node(d.fields, "plain_text", "cosem_attribute_descriptor", "class_id").flatMap(uintValue) == 8)
         for (tag, name) in [(0xD0, "ded-get-request"), (0xD7, "ded-action-response"), (0x2E, "glo-confirmed-service-error"),
                             (0x4E, "ded-confirmed-service-error"), (0xCA, "glo-event-notification-request")] {
             let x = APDUDecoder.decode(([UInt8(tag), 0x05, 0x20, 0, 0, 0, 1])[...])
