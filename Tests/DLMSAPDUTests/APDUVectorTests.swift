@@ -37,7 +37,7 @@ import Testing
         let d = decode(h)
         #expect(d.errors.isEmpty)
         #expect(d.facts.association?.mechanism == 1)
-        #expect(node(d.fields, "mechanism_name")?.meaning == "low-level-security")
+        #expect(node(d.fields, "mechanism_name")?.meaning == "LLS")
         #expect(d.facts.association?.callingAuthenticationValue == Array("12345678".utf8))
         let masked = node(d.fields, "calling_authentication_value", "charstring")
         #expect(stringValue(masked) == "********")
