@@ -317,6 +317,26 @@ import Testing
         #expect(p.payload.first == 0xF4)
     }
 
+    @Test func generalCipheringKeyInfoChoices() throws {
+        // Built from IEC 62056-5-3 §8 General-Ciphering / Key-Info (the layout of the dlms-cosem vector above).
+        let header = "DD080102030405060708084D4D4D0000BC614E084D4D4D00000000010000"
+        let content = "1131000000070102030405060708090A0B0C"
+        let identified = decode(header + "010001" + content)
+        #expect(identified.errors.isEmpty, "\(identified.errors)")
+        #expect(identified.facts.protection?.keyInfoChoice == 0)
+        #expect(identified.facts.protection?.keyID == 1)
+        #expect(node(identified.fields, "key_info", "key_id")?.meaning == "global-broadcast-encryption-key")
+        let wrapped = decode(header + "01010018" + String(repeating: "5A", count: 24) + content)
+        #expect(wrapped.errors.isEmpty, "\(wrapped.errors)")
+        #expect(wrapped.facts.protection?.keyInfoChoice == 1)
+        #expect(wrapped.facts.protection?.keyCipheredData?.count == 24)
+        let absent = decode(header + "00" + content)
+        #expect(absent.errors.isEmpty)
+        #expect(absent.facts.protection?.keyInfoChoice == nil)
+        #expect(absent.facts.protection?.invocationCounter == 7)
+        #expect(decode(header + "0103" + content).errors.first?.code == "apdu.bad-choice")
+    }
+
     @Test func generalSigningKeepsContentAndSignature() throws {
         // Built from IEC 62056-5-3 §8 General-Signing (no public vector found): a get-request signed with a
         // 64-byte (P-256) signature.
