@@ -266,17 +266,19 @@ public enum APDUNames {
         }
     }
 
-    /// Authentication mechanism name, last arc of 2.16.756.5.8.2.x (IEC 62056-5-3 §7.3.7.2).
+    /// Authentication mechanism name, last arc of 2.16.756.5.8.2.x (IEC 62056-5-3 §7.3.7.2:
+    /// COSEM_lowest_level_security_mechanism_name (0) ... COSEM_high_level_security_mechanism_name_using_ECDSA (7)),
+    /// in the short form metering engineers use.
     public static func mechanism(_ arc: Int) -> String? {
         switch arc {
-        case 0: "lowest-level-security"
-        case 1: "low-level-security"
-        case 2: "high-level-security"
-        case 3: "high-level-security-md5"
-        case 4: "high-level-security-sha1"
-        case 5: "high-level-security-gmac"
-        case 6: "high-level-security-sha256"
-        case 7: "high-level-security-ecdsa"
+        case 0: "lowest"
+        case 1: "LLS"
+        case 2: "HLS"
+        case 3: "HLS-MD5"
+        case 4: "HLS-SHA1"
+        case 5: "HLS-GMAC"
+        case 6: "HLS-SHA256"
+        case 7: "HLS-ECDSA"
         default: nil
         }
     }

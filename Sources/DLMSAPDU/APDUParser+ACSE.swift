@@ -323,7 +323,8 @@ extension APDUParser {
     // MARK: - xDLMS Initiate
 
     /// The xDLMS APDU in user-information: InitiateRequest (0x01), InitiateResponse (0x08),
-    /// ConfirmedServiceError (0x0E), or a glo-/ded- ciphered initiate (0x21, 0x28, 0x41, 0x48).
+    /// ConfirmedServiceError (0x0E), a glo-/ded- ciphered initiate (0x21, 0x28, 0x41, 0x48), or a
+    /// general-glo/ded-ciphering (0xDB, 0xDC).
     mutating func userInformation() throws(DecodeError) -> InitiateFacts? {
         let at = r.offset
         let tag = try r.u8("xDLMS tag")
@@ -335,6 +336,10 @@ extension APDUParser {
             return nil
         case 0x21, 0x28, 0x41, 0x48:
             try serviceCiphered(tag: tag)
+            return nil
+        case 0xDB, 0xDC:
+            // With general protection some stacks protect the initiate with general-glo/ded-ciphering.
+            try generalGloDedCiphering(dedicated: tag == 0xDC)
             return nil
         default:
             _ = r.readRest()
@@ -417,11 +422,12 @@ extension APDUParser {
         guard let b = r.readSlice(3) else { throw APDUError.truncated("conformance bits", at + 4) }
         var v: UInt32 = 0
         for x in b { v = v << 8 | UInt32(x) }
-        var children: [Node] = []
+        // The bits set, by their ASN.1 names, as a list of strings (`"bits": ["get", "set", ...]` in JSON).
+        var bits: [Node] = []
         for (i, bitName) in APDUNames.conformanceBits.enumerated() where v & (1 << (23 - UInt32(i))) != 0 {
-            children.append(Node(bitName, .bool(true), offset: at + 4 + i / 8))
+            bits.append(Node("bit", .string(bitName), offset: at + 4 + i / 8))
         }
-        add(Node(name, .bytes(b), offset: at, children: children))
+        add(Node(name, .bytes(b), offset: at, children: [.list("bits", bits, offset: at + 4)]))
         return v
     }
 }

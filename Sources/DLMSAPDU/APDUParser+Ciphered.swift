@@ -110,7 +110,8 @@ extension APDUParser {
         let other = try octets("other_information")
         let cAt = r.offset
         let content = try r.octetString("content")
-        add("content", .bytes(content), meaning: content.first.flatMap { APDUNames.apduType($0) }, at: cAt)
+        add(Node("content", .bytes(content), meaning: content.first.flatMap { APDUNames.apduType($0) }, offset: cAt,
+                 children: nested(content) ?? []))
         var protection = ProtectionFacts(kind: "general-signing", securityControl: 0, invocationCounter: 0,
                                          payload: Array(content))
         protection.transactionID = Array(transaction)
@@ -145,8 +146,13 @@ extension APDUParser {
         let authenticated = sc & 0x10 != 0
         if authenticated, payload.count >= 12 {
             let text = payload.prefix(payload.count - 12)
-            add(sc & 0x20 != 0 ? "ciphered_text" : "plain_text", .bytes(text),
-                meaning: sc & 0x20 == 0 ? text.first.flatMap { APDUNames.apduType($0) } : nil, at: contentBase + 5)
+            if sc & 0x20 == 0 {
+                // Authentication only: the APDU is in clear (its tag is not verified here; DLMSSecurity does that).
+                add(Node("plain_text", .bytes(text), meaning: text.first.flatMap { APDUNames.apduType($0) },
+                         offset: contentBase + 5, children: nested(text) ?? []))
+            } else {
+                add("ciphered_text", .bytes(text), at: contentBase + 5)
+            }
             add("authentication_tag", .bytes(payload.suffix(12)), at: contentBase + 5 + text.count)
         } else {
             add(sc & 0x20 != 0 ? "ciphered_text" : "plain_text", .bytes(payload), at: contentBase + 5)

@@ -50,9 +50,10 @@ extension APDUParser {
                     q.facts.objects.append(ObjectRef(classID: 0, obis: [], selector: sel, shortName: sn))
                     q.add("selector", .uint(UInt64(sel)), meaning: Self.selectorName(sel), at: sAt)
                     let pAt = q.r.offset
+                    let paramReader = q.r
                     let v = try q.r.data()
                     q.add("parameter", .data(v), at: pAt)
-                    if let d = Self.describeSelection(sel, v, at: pAt) { q.add(d) }
+                    if let d = Self.describeSelection(sel, v, at: paramReader) { q.add(d) }
                 }
             case 5:
                 try p.group("block_number_access", at: at) { (q: inout APDUParser) throws(DecodeError) in

@@ -9,12 +9,40 @@ struct APDUParser {
     var facts: ServiceFacts
     var errors: [DecodeError] = []
     let options: DecodeOptions
+    /// Nesting of APDUs inside APDUs (general-signing content, authentication-only plaintext).
+    var depth = 0
 
     init(_ bytes: ArraySlice<UInt8>, type: String, options: DecodeOptions) {
         self.r = ByteReader(bytes)
         self.facts = ServiceFacts(type: type)
         self.options = options
         fields.reserveCapacity(6)
+    }
+
+    /// The deepest APDU-in-APDU nesting decoded (a signed APDU holding an authenticated one is depth 2).
+    static let maximumNesting = 2
+
+    /// Decodes `content`, an APDU embedded in the current one, into child nodes; its errors join this APDU's
+    /// errors, with offsets in the outer APDU. Returns nil when nesting is too deep or `content` is empty.
+    mutating func nested(_ content: ArraySlice<UInt8>) -> [Node]? {
+        guard depth < Self.maximumNesting, let tag = content.first else { return nil }
+        var inner = self
+        inner.r.bytes = content
+        inner.fields = []
+        inner.errors = []
+        inner.facts = ServiceFacts(type: APDUNames.apduType(tag) ?? "unknown")
+        inner.depth = depth + 1
+        do {
+            try inner.body(tag: tag)
+            if !inner.r.isAtEnd {
+                inner.errors.append(DecodeError("apdu.trailing-bytes", "\(inner.r.remaining) bytes after the embedded APDU",
+                                                offset: inner.r.offset))
+            }
+        } catch {
+            inner.errors.append(error)
+        }
+        errors.append(contentsOf: inner.errors)
+        return inner.fields
     }
 
     // MARK: - Tree building
@@ -144,15 +172,16 @@ struct APDUParser {
             let present = try r.u8("access-selection flag")
             if present == 0 { return }
         }
-        try group(optional ? "access_selection" : "access_selection", at: at) { (p: inout APDUParser) throws(DecodeError) in
+        try group("access_selection", at: at) { (p: inout APDUParser) throws(DecodeError) in
             let selAt = p.r.offset
             let selector = try p.r.u8("access-selector")
             if objectIndex < p.facts.objects.count { p.facts.objects[objectIndex].selector = selector }
             p.add("access_selector", .uint(UInt64(selector)), meaning: Self.selectorName(selector), at: selAt)
             let paramAt = p.r.offset
+            let paramReader = p.r
             let params = try p.r.data()
             p.add("access_parameters", .data(params), at: paramAt)
-            if let described = Self.describeSelection(selector, params, at: paramAt) { p.add(described) }
+            if let described = Self.describeSelection(selector, params, at: paramReader) { p.add(described) }
         }
     }
 
@@ -167,38 +196,59 @@ struct APDUParser {
     /// Profile generic selective access (Blue Book class 7): selector 1 range_descriptor ::= structure
     /// { restricting_object capture_object_definition, from_value, to_value, selected_values array }, selector 2
     /// entry_descriptor ::= structure { from_entry, to_entry double-long-unsigned, from_selected_value,
-    /// to_selected_value long-unsigned }.
-    static func describeSelection(_ selector: UInt8, _ v: DataValue, at offset: Int) -> Node? {
-        guard case .structure(let items) = v, items.count == 4 else { return nil }
+    /// to_selected_value long-unsigned }. `at` is a reader positioned on the encoded parameters, used only to
+    /// give every named field its offset.
+    static func describeSelection(_ selector: UInt8, _ v: DataValue, at reader: ByteReader) -> Node? {
+        guard case .structure(let items) = v, items.count == 4,
+              let offsets = elementOffsets(reader, count: 4) else { return nil }
         switch selector {
         case 1:
             var children: [Node] = []
             if case .structure(let ro) = items[0], ro.count == 4 {
+                var q = reader
+                _ = q.skip(offsets[0] - reader.offset)
+                let roOffsets = elementOffsets(q, count: 4) ?? [offsets[0], offsets[0], offsets[0], offsets[0]]
                 var roChildren: [Node] = []
                 if let c = ro[0].integerValue, let cid = UInt16(exactly: c) {
-                    roChildren.append(Node("class_id", .uint(UInt64(cid)), meaning: COSEM.className(cid)))
+                    roChildren.append(Node("class_id", .uint(UInt64(cid)), meaning: COSEM.className(cid),
+                                           offset: roOffsets[0]))
                 }
                 if case .octetString(let ln) = ro[1] {
-                    roChildren.append(Node("logical_name", .string(COSEM.formatOBIS(ln)), meaning: COSEM.obisName(ln)))
+                    roChildren.append(Node("logical_name", .string(COSEM.formatOBIS(ln)), meaning: COSEM.obisName(ln),
+                                           offset: roOffsets[1]))
                 }
-                if let a = ro[2].integerValue { roChildren.append(Node("attribute_index", .int(a))) }
-                if let d = ro[3].integerValue { roChildren.append(Node("data_index", .int(d))) }
-                children.append(Node("restricting_object", children: roChildren))
+                if let a = ro[2].integerValue { roChildren.append(Node("attribute_index", .int(a), offset: roOffsets[2])) }
+                if let d = ro[3].integerValue { roChildren.append(Node("data_index", .int(d), offset: roOffsets[3])) }
+                children.append(Node("restricting_object", offset: offsets[0], children: roChildren))
             }
-            children.append(Node("from_value", .data(items[1])))
-            children.append(Node("to_value", .data(items[2])))
-            children.append(Node("selected_values", .data(items[3])))
-            return Node("range_descriptor", offset: offset, children: children)
+            children.append(Node("from_value", .data(items[1]), offset: offsets[1]))
+            children.append(Node("to_value", .data(items[2]), offset: offsets[2]))
+            children.append(Node("selected_values", .data(items[3]), offset: offsets[3]))
+            return Node("range_descriptor", offset: reader.offset, children: children)
         case 2:
             let names = ["from_entry", "to_entry", "from_selected_value", "to_selected_value"]
             var children: [Node] = []
             for (i, item) in items.enumerated() {
-                if let n = item.integerValue { children.append(Node(names[i], .int(n))) }
+                if let n = item.integerValue { children.append(Node(names[i], .int(n), offset: offsets[i])) }
             }
-            return Node("entry_descriptor", offset: offset, children: children)
+            return Node("entry_descriptor", offset: reader.offset, children: children)
         default:
             return nil
         }
+    }
+
+    /// Offsets of the elements of the structure at the reader's position (nil when it is not a structure of
+    /// `count` well-formed elements).
+    static func elementOffsets(_ reader: ByteReader, count: Int) -> [Int]? {
+        var q = reader
+        guard q.readUInt8() == 2, q.readAXDRLength() == count else { return nil }
+        var offsets: [Int] = []
+        offsets.reserveCapacity(count)
+        for _ in 0..<count {
+            offsets.append(q.offset)
+            guard (try? AXDR.decodeData(&q)) != nil else { return nil }
+        }
+        return offsets
     }
 
     /// A Data value, in the tree and in the facts.

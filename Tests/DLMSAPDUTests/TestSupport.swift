@@ -71,3 +71,25 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// True when any node of the tree shows `secret`: as raw bytes, as text, or as hex (any case) in a value or meaning.
+func treeShows(_ fields: [Node], secret: [UInt8]) -> Bool {
+    let hexForm = Hex.encode(secret)
+    let text = String(decoding: secret, as: UTF8.self)
+    func inString(_ s: String) -> Bool { s.lowercased().contains(hexForm) || s.contains(text) }
+    var stack = fields
+    while let n = stack.popLast() {
+        switch n.value {
+        case .bytes(let b):
+            if b.count >= secret.count,
+               (0...(b.count - secret.count)).contains(where: { b.dropFirst($0).prefix(secret.count).elementsEqual(secret) }) {
+                return true
+            }
+        case .string(let s): if inString(s) { return true }
+        default: break
+        }
+        if let m = n.meaning, inString(m) { return true }
+        stack.append(contentsOf: n.children)
+    }
+    return false
+}
