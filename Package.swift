@@ -34,8 +34,8 @@ let package = Package(
         .testTarget(name: "DLMSWireTests", dependencies: ["DLMSWire"]),
         .testTarget(name: "DLMSCaptureTests", dependencies: ["DLMSCapture", "DLMSWire"]),
         .testTarget(name: "DLMSTransportTests", dependencies: ["DLMSTransport", "DLMSWire"]),
-        .testTarget(name: "DLMSAPDUTests", dependencies: ["DLMSAPDU", "DLMSWire"]),
-        .testTarget(name: "DLMSSecurityTests", dependencies: ["DLMSSecurity", "DLMSWire"]),
+        .testTarget(name: "DLMSAPDUTests", dependencies: ["DLMSAPDU", "DLMSWire"], exclude: ["Vectors"]),
+        .testTarget(name: "DLMSSecurityTests", dependencies: ["DLMSSecurity", "DLMSWire"], exclude: ["Vectors"]),
         .testTarget(name: "DLMSAnalyzerTests", dependencies: ["DLMSAnalyzer", "DLMSRender", "DLMSSession"]),
     ],
     swiftLanguageModes: [.v6]
