@@ -227,6 +227,18 @@ struct FrameScanner: Sendable {
                     reason: "wrapper length \(length) is implausible; resynchronised on the next plausible header", into: &out)
             return q
         }
+        if let j = junk, j.start + j.count == input.abs(pos) {
+            // Resynchronising: a header found by scanning must pass the whole plausibility test (known APDU tag
+            // after it), or it is more junk.
+            switch WrapperFrameDecoder.plausibleStart(data[pos...], maxLength: limits.maxAPDUBytes) {
+            case true?: break
+            case nil where !input.final: return nil
+            default:
+                let q = nextCandidate(input, from: pos + 1)
+                addJunk(input, from: pos, to: q, code: j.code, reason: j.reason, into: &out)
+                return q
+            }
+        }
         let body = pos + WrapperFrameDecoder.headerLength
         let frameEnd = body + length
         let ports = (h.sourcePort, h.destinationPort)
@@ -245,7 +257,7 @@ struct FrameScanner: Sendable {
             return cut
         }
         if frameEnd < end, !followerPlausible(input, at: frameEnd),
-           let q = headerInside(input, from: body + 1, to: end, ports: ports, excluding: frameEnd) {
+           let q = headerInside(input, from: body + 1, to: frameEnd, ports: ports) {
             // The bytes after the claimed end start no frame, but a header of the same wPorts starts at `q`:
             // the length field is wrong (Captures/gurux/neg-wrapper-length: +5), the APDU ends at `q`.
             emitWrapper(input, header: h, from: pos, body: body, to: q,
@@ -269,12 +281,11 @@ struct FrameScanner: Sendable {
     }
 
     /// First position in `[from, to)` where a plausible wrapper header with the same wPorts starts.
-    private func headerInside(_ input: Input, from: Int, to: Int, ports: (UInt16, UInt16),
-                              excluding: Int? = nil) -> Int? {
+    private func headerInside(_ input: Input, from: Int, to: Int, ports: (UInt16, UInt16)) -> Int? {
         let data = input.data
         var q = from
         while q < to {
-            if data[q] == 0x00, q != excluding,
+            if data[q] == 0x00,
                WrapperFrameDecoder.plausibleStart(data[q...], maxLength: limits.maxAPDUBytes, ports: ports) == true {
                 return q
             }
