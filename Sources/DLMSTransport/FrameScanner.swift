@@ -203,6 +203,18 @@ struct FrameScanner: Sendable {
         let data = input.data
         let end = data.endIndex
         closingFlagAt = nil
+        if let j = junk, j.start + j.count == input.abs(pos) {
+            // Resynchronising: a header found by scanning must pass the whole plausibility test (known APDU tag
+            // after it), or it is more junk.
+            switch WrapperFrameDecoder.plausibleStart(data[pos...], maxLength: limits.maxAPDUBytes) {
+            case true?: break
+            case nil where !input.final: return nil
+            default:
+                let q = nextCandidate(input, from: pos + 1)
+                addJunk(input, from: pos, to: q, code: j.code, reason: j.reason, into: &out)
+                return q
+            }
+        }
         guard end - pos >= WrapperFrameDecoder.headerLength,
               let h = WrapperFrameDecoder.header(data[pos..<(pos + WrapperFrameDecoder.headerLength)]) else {
             guard input.final else { return nil }
@@ -226,18 +238,6 @@ struct FrameScanner: Sendable {
             addJunk(input, from: pos, to: q, code: "wrapper.bad-length",
                     reason: "wrapper length \(length) is implausible; resynchronised on the next plausible header", into: &out)
             return q
-        }
-        if let j = junk, j.start + j.count == input.abs(pos) {
-            // Resynchronising: a header found by scanning must pass the whole plausibility test (known APDU tag
-            // after it), or it is more junk.
-            switch WrapperFrameDecoder.plausibleStart(data[pos...], maxLength: limits.maxAPDUBytes) {
-            case true?: break
-            case nil where !input.final: return nil
-            default:
-                let q = nextCandidate(input, from: pos + 1)
-                addJunk(input, from: pos, to: q, code: j.code, reason: j.reason, into: &out)
-                return q
-            }
         }
         let body = pos + WrapperFrameDecoder.headerLength
         let frameEnd = body + length
