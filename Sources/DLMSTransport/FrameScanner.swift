@@ -148,7 +148,9 @@ struct FrameScanner: Sendable {
         if pos + 1 == data.endIndex {
             guard input.final else { return nil }
             closingFlagAt = nil
-            if !shared { addJunk(input, from: pos, to: pos + 1, code: "stream.junk", reason: "a lone HDLC flag", into: &out) }
+            if !shared {
+                addJunk(input, from: pos, to: pos + 1, code: "stream.junk", reason: "a lone HDLC flag", into: &out)
+            }
             return pos + 1
         }
         if data[pos + 1] == 0x7E {
@@ -174,6 +176,15 @@ struct FrameScanner: Sendable {
             let q = nextCandidate(input, from: pos + 1)
             addJunk(input, from: pos, to: q, code: "stream.junk", reason: reason, into: &out)
             return q
+        case .frame(let candidate, _)
+            where !candidate.fcsOK && (candidate.hcsOK == false || resynchronising(input, pos)):
+            // Nothing vouches for this length: the HCS failed too, or we are scanning through junk and hit a
+            // 0x7E inside data. Taking it as a frame could swallow the start of a real one, so it is junk.
+            closingFlagAt = nil
+            if shared { return pos + 1 }
+            let q = nextCandidate(input, from: pos + 1)
+            addJunk(input, from: pos, to: q, code: "stream.junk", reason: "no frame check passes", into: &out)
+            return q
         case .frame(var frame, let n):
             flushJunk(into: &out)
             let first = shared ? pos + 1 : pos
@@ -194,6 +205,12 @@ struct FrameScanner: Sendable {
             closingFlagAt = input.abs(last - 1)
             return last - 1
         }
+    }
+
+    /// True while a junk run ends right at `pos`: the frame candidate there was found by scanning.
+    private func resynchronising(_ input: Input, _ pos: Int) -> Bool {
+        guard let j = junk else { return false }
+        return j.start + j.count == input.abs(pos)
     }
 
     // MARK: - Wrapper
@@ -229,14 +246,16 @@ struct FrameScanner: Sendable {
         guard h.version == 1 else {
             let q = nextCandidate(input, from: pos + 1)
             addJunk(input, from: pos, to: q, code: "wrapper.bad-header",
-                    reason: "wrapper version \(h.version) is not 1; resynchronised on the next plausible header", into: &out)
+                    reason: "wrapper version \(h.version) is not 1; resynchronised on the next plausible header",
+                    into: &out)
             return q
         }
         let length = Int(h.length)
         guard length >= 1, length <= limits.maxAPDUBytes else {
             let q = nextCandidate(input, from: pos + 1)
             addJunk(input, from: pos, to: q, code: "wrapper.bad-length",
-                    reason: "wrapper length \(length) is implausible; resynchronised on the next plausible header", into: &out)
+                    reason: "wrapper length \(length) is implausible; resynchronised on the next plausible header",
+                    into: &out)
             return q
         }
         let body = pos + WrapperFrameDecoder.headerLength

@@ -4,8 +4,8 @@ import DLMSWire
 /// directions interleaved) into link frames and complete APDUs.
 ///
 /// Framings: IEC 62056-47 wrapper, IEC 62056-46 HDLC (with segmentation and LLC), bare APDUs, or `.auto`, which
-/// decides per frame (0x7E → HDLC, `00 01` + a plausible header → wrapper, otherwise junk in a stream or a bare APDU
-/// in a record).
+/// decides per frame (0x7E → HDLC, `00 01` + a plausible header → wrapper, otherwise junk in a stream or a bare
+/// APDU in a record).
 ///
 /// Contract (NIO `ByteToMessageDecoder`): an empty result means "need more bytes"; bytes consumed stay consumed;
 /// every emitted unit names the capture frames that carried its bytes (`frames`) and the time of the last one.

@@ -66,7 +66,7 @@ import Testing
                 dripEvents += drip.finish()
                 let a = dripEvents.map(\.summary), b = one.map(\.summary)
                 let k = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
-                #expect(a == b, "round \(round) first difference at \(k): \(a.dropFirst(k).first ?? "-") vs \(b.dropFirst(k).first ?? "-")")
+                #expect(a == b, "round \(round), event \(k): \(a.dropFirst(k).first ?? "-") / \(b.dropFirst(k).first ?? "-")")
             }
         }
     }

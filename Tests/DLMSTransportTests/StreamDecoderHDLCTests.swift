@@ -159,6 +159,33 @@ import Testing
         }
     }
 
+    @Test func aCorruptedLengthFieldLosesOnlyItsOwnFrame() throws {
+        // Frame 3 of hdlc-none (the AARQ) gets a length 9 bytes too long: its closing flag is not where the
+        // format field says. The AARQ is lost as junk (its HCS is then wrong too); everything after it decodes.
+        let raw = try Fixtures.bytes("gurux/hdlc-none.raw")
+        let clean = decodeChunked(raw, chunkSize: { _ in raw.count })
+        let frames = clean.compactMap(\.frame)
+        let start = frames[0].raw.count + frames[1].raw.count
+        var broken = raw
+        broken[start + 2] &+= 9
+        for size in [1, 13, broken.count] {
+            let events = decodeChunked(broken, chunkSize: { _ in size })
+            #expect(events.compactMap(\.issue).map(\.code) == ["stream.junk"], "chunk size \(size)")
+            #expect(events.compactMap(\.issue).first?.offset == start)
+            #expect(events.compactMap(\.apdu).map(\.bytes) == Array(clean.compactMap(\.apdu).map(\.bytes).dropFirst()))
+        }
+    }
+
+    @Test func aFrameWhoseHCSAndFCSBothFailIsJunk() {
+        let bad = hdlcFrame(control: iControl(ns: 0, nr: 0), info: [0xE6, 0xE6, 0x00, 0x62, 0x00], corruptHCS: true,
+                            corruptFCS: true)
+        let good = hdlcFrame(control: iControl(ns: 1, nr: 0), info: [0xE6, 0xE6, 0x00, 0x62, 0x00])
+        let events = decodeChunked(bad + good, chunkSize: { _ in 4 })
+        #expect(events.compactMap(\.issue).map(\.code) == ["stream.junk"])
+        #expect(events.compactMap(\.issue).first?.message.hasPrefix("\(bad.count - 1) byte(s)") == true)
+        #expect(events.compactMap(\.frame).count == 1 && events.compactMap(\.apdu).count == 1)
+    }
+
     @Test func aSharedFlagClosesOneFrameAndOpensTheNext() throws {
         let raw = try Fixtures.bytes("gurux/hdlc-none.raw")
         let frames = decodeChunked(raw, chunkSize: { _ in raw.count }).compactMap(\.frame).prefix(6)

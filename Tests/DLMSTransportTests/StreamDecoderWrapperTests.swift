@@ -66,7 +66,7 @@ import Testing
 
     @Test func everyStrictPrefixOfAWrapperFrameNeedsMoreBytes() {
         // wrapper-none, frame 8: get-request for the clock, wPorts 16 → 1.
-        let frame: [UInt8] = Hex.decode("0001001000010 00dc001c100080000010000ff0200".replacingOccurrences(of: " ", with: "")) ?? []
+        let frame: [UInt8] = Hex.decode("0001 0010 0001 000d c001c100080000010000ff0200") ?? []
         #expect(frame.count == 21)
         for framing in [Framing.wrapper, .auto] {
             for n in 0..<frame.count {
@@ -135,8 +135,8 @@ import Testing
 
     @Test func aBadVersionResynchronisesOnTheNextPlausibleHeader() {
         // Two frames from wrapper-none with junk between: 00 02 ... is a header of version 2.
-        let f1: [UInt8] = Hex.decode("00010010000100 0dc001c100080000010000ff0200".replacingOccurrences(of: " ", with: "")) ?? []
-        let f2: [UInt8] = Hex.decode("0001001000010 00dc001c100010000600100ff0200".replacingOccurrences(of: " ", with: "")) ?? []
+        let f1: [UInt8] = Hex.decode("0001 0010 0001 000d c001c100080000010000ff0200") ?? []
+        let f2: [UInt8] = Hex.decode("0001 0010 0001 000d c001c100010000600100ff0200") ?? []
         let junk: [UInt8] = [0x00, 0x02, 0x00, 0x10, 0x00, 0x01, 0x00, 0x05, 0xAA]
         for size in [1, 3, 100] {
             let events = decodeChunked(f1 + junk + f2, framing: .wrapper, internalNumbers: false,
