@@ -92,6 +92,7 @@ public struct StreamDecoder: Sendable {
     /// A wrapper frame cut by the gap is emitted with what arrived (error `stream.gap`); when the gap ends inside
     /// that frame, the rest of its body is skipped, so the next frame is found by its header, not by scanning.
     public mutating func gap(missing: Int, frame: Int, time: Timestamp?) -> [TransportEvent] {
+        let missing = max(0, missing)
         var out: [TransportEvent] = []
         scanner.flushJunk(into: &out)
         scanner.skip = 0

@@ -152,6 +152,21 @@ func iControl(ns: UInt8, nr: UInt8, poll: Bool = true) -> UInt8 { nr << 5 | (pol
         #expect(events.compactMap(\.apdu).map(\.frames) == [[1, 3]])
     }
 
+    @Test func aGoBackNRetransmissionOfSeveralSegmentsIsSkipped() {
+        // Window 2: segments N(S) 0, 1, 2 arrive, the receiver rejects, the sender re-sends 1 and 2 with a new N(R)
+        // (so other control bytes and FCS), then sends the last segment 3.
+        func seg(_ ns: UInt8, nr: UInt8, _ info: [UInt8], more: Bool = true) -> [UInt8] {
+            hdlcFrame(destination: [0x21], source: [0x03], control: iControl(ns: ns, nr: nr), info: info,
+                      segmented: more)
+        }
+        let stream = seg(0, nr: 1, [0xE6, 0xE7, 0x00, 0xC4]) + seg(1, nr: 1, [0x01]) + seg(2, nr: 1, [0x02])
+            + seg(1, nr: 2, [0x01]) + seg(2, nr: 2, [0x02]) + seg(3, nr: 2, [0x03], more: false)
+        let events = decodeChunked(stream, chunkSize: { _ in 9 })
+        #expect(events.compactMap(\.issue).map(\.code) == ["hdlc.retransmission", "hdlc.retransmission"])
+        #expect(events.compactMap(\.apdu).map(\.bytes) == [[0xC4, 0x01, 0x02, 0x03]])
+        #expect(events.compactMap(\.apdu).map(\.frames) == [[1, 2, 3, 6]])
+    }
+
     @Test func aSegmentSequenceEndsIncompleteOnDISCOnAWrongSequenceNumberAndAtTheEnd() {
         let seg = hdlcFrame(destination: [0x21], source: [0x03], control: iControl(ns: 0, nr: 0),
                             info: [0xE6, 0xE7, 0x00, 0xC4], segmented: true)

@@ -66,7 +66,8 @@ import Testing
                 dripEvents += drip.finish()
                 let a = dripEvents.map(\.summary), b = one.map(\.summary)
                 let k = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
-                #expect(a == b, "round \(round), event \(k): \(a.dropFirst(k).first ?? "-") / \(b.dropFirst(k).first ?? "-")")
+                let first = "\(a.dropFirst(k).first ?? "-") / \(b.dropFirst(k).first ?? "-")"
+                #expect(a == b, "round \(round), event \(k): \(first)")
             }
         }
     }
