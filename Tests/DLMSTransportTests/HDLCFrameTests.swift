@@ -116,6 +116,23 @@ func iControl(ns: UInt8, nr: UInt8, poll: Bool = true) -> UInt8 { nr << 5 | (pol
         #expect(f.parameters == nil && f.errors.map(\.code) == ["hdlc.bad-parameters"])
     }
 
+    @Test func parameterValuesOfOneToFourBytesAreRead() throws {
+        // IEC 62056-46 §6.4.4.4.3.2 example layout: max info tx 0x0100 (2 bytes), rx 0x80 (1 byte), window tx 7
+        // (4 bytes), window rx 1 (3 bytes), and an unknown parameter 0x09 that is skipped.
+        let info: [UInt8] = [0x81, 0x80, 0x15, 0x05, 0x02, 0x01, 0x00, 0x06, 0x01, 0x80, 0x07, 0x04, 0x00, 0x00, 0x00,
+                             0x07, 0x08, 0x03, 0x00, 0x00, 0x01, 0x09, 0x01, 0x55]
+        let raw = hdlcFrame(destination: [0x21], source: [0x03], control: 0x73, info: info)
+        var d = StreamDecoder(framing: .hdlc)
+        let f = try #require(d.feed(raw[...], frame: 1, time: nil).compactMap(\.frame).first)
+        let p = try #require(f.parameters)
+        #expect(f.type == .ua && f.errors.isEmpty)
+        #expect(p.maxInfoTransmit == 256 && p.maxInfoReceive == 128 && p.windowTransmit == 7 && p.windowReceive == 1)
+        // A 5-byte value is malformed.
+        let bad = hdlcFrame(control: 0x93, info: [0x81, 0x80, 0x07, 0x05, 0x05, 0x00, 0x00, 0x00, 0x00, 0x80])
+        let g = try #require(d.feed(bad[...], frame: 2, time: nil).compactMap(\.frame).first)
+        #expect(g.parameters == nil && g.errors.map(\.code) == ["hdlc.bad-parameters"])
+    }
+
     // MARK: - Segmentation
 
     @Test func segmentsAreJoinedPerLinkAndCarryAllTheirFrames() throws {

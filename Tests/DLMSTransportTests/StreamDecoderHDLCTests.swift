@@ -196,6 +196,20 @@ import Testing
         #expect(events.compactMap(\.issue).isEmpty)
     }
 
+    @Test func aGapDropsThePartialFrameAndTheNextFrameDecodes() throws {
+        let raw = try Fixtures.bytes("gurux/hdlc-none.raw")
+        let frames = decodeChunked(raw, chunkSize: { _ in raw.count }).compactMap(\.frame)
+        let aarq = frames[2].raw, aare = frames[3].raw, get = frames[4].raw
+        var d = StreamDecoder(framing: .hdlc)
+        var events = d.feed(aarq[...], frame: 1, time: nil)
+        events += d.feed(aare.prefix(20), frame: 2, time: nil)
+        events += d.gap(missing: aare.count - 20, frame: 3, time: nil)
+        events += d.feed(get[...], frame: 4, time: nil) + d.finish()
+        #expect(events.compactMap(\.issue).map(\.code) == ["stream.gap"])
+        #expect(events.compactMap(\.issue).first?.frames == [2, 3])
+        #expect(events.compactMap(\.apdu).map(\.frames) == [[1], [4]])
+    }
+
     private func indexOf(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
         guard needle.count <= hay.count else { return nil }
         var i = from
