@@ -178,12 +178,18 @@ struct FrameScanner: Sendable {
             return q
         case .frame(let candidate, _)
             where !candidate.fcsOK && (candidate.hcsOK == false || resynchronising(input, pos)):
-            // Nothing vouches for this length: the HCS failed too, or we are scanning through junk and hit a
-            // 0x7E inside data. Taking it as a frame could swallow the start of a real one, so it is junk.
+            // Nothing vouches for this length: the HCS (which covers the length) failed too, or we are scanning
+            // through junk and hit a 0x7E inside data. Taking it as a frame could swallow the start of a real
+            // one, so only its opening flag is skipped and the scan goes on from there.
             closingFlagAt = nil
             if shared { return pos + 1 }
             let q = nextCandidate(input, from: pos + 1)
-            addJunk(input, from: pos, to: q, code: "stream.junk", reason: "no frame check passes", into: &out)
+            if candidate.hcsOK == false {
+                addJunk(input, from: pos, to: q, code: "hdlc.bad-hcs",
+                        reason: "HDLC frame whose HCS and FCS both fail (its length is not trusted)", into: &out)
+            } else {
+                addJunk(input, from: pos, to: q, code: "stream.junk", reason: "no frame check passes", into: &out)
+            }
             return q
         case .frame(var frame, let n):
             flushJunk(into: &out)

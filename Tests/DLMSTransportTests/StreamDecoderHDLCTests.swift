@@ -176,12 +176,12 @@ import Testing
         }
     }
 
-    @Test func aFrameWhoseHCSAndFCSBothFailIsJunk() {
+    @Test func aFrameWhoseHCSAndFCSBothFailIsSkippedAsABadHCS() {
         let bad = hdlcFrame(control: iControl(ns: 0, nr: 0), info: [0xE6, 0xE6, 0x00, 0x62, 0x00], corruptHCS: true,
                             corruptFCS: true)
         let good = hdlcFrame(control: iControl(ns: 1, nr: 0), info: [0xE6, 0xE6, 0x00, 0x62, 0x00])
         let events = decodeChunked(bad + good, chunkSize: { _ in 4 })
-        #expect(events.compactMap(\.issue).map(\.code) == ["stream.junk"])
+        #expect(events.compactMap(\.issue).map(\.code) == ["hdlc.bad-hcs"])
         #expect(events.compactMap(\.issue).first?.message.hasPrefix("\(bad.count - 1) byte(s)") == true)
         #expect(events.compactMap(\.frame).count == 1 && events.compactMap(\.apdu).count == 1)
     }
