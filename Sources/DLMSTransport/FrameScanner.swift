@@ -107,7 +107,9 @@ struct FrameScanner: Sendable {
             return .link(.wrapper)
         case .auto:
             if b == 0x7E { return .link(.hdlc) }
-            switch WrapperFrameDecoder.plausibleStart(data[pos...], maxLength: limits.maxAPDUBytes) {
+            // A known APDU tag is required only of a header found by scanning through junk.
+            switch WrapperFrameDecoder.plausibleStart(data[pos...], maxLength: limits.maxAPDUBytes,
+                                                      requireTag: resynchronising(input, pos)) {
             case true?: return .link(.wrapper)
             case false?: return .junk
             case nil: return input.final ? .link(.wrapper) : .needMore
@@ -214,7 +216,7 @@ struct FrameScanner: Sendable {
     }
 
     /// True while a junk run ends right at `pos`: the frame candidate there was found by scanning.
-    private func resynchronising(_ input: Input, _ pos: Int) -> Bool {
+    func resynchronising(_ input: Input, _ pos: Int) -> Bool {
         guard let j = junk else { return false }
         return j.start + j.count == input.abs(pos)
     }

@@ -188,6 +188,11 @@ extension StreamDecoder {
         var r = ByteReader(bytes)
         guard let first = r.readUInt8() else { return false }
         if first == 0x7E, let format = r.readUInt8() { return format >> 4 == 0xA }
+        // A wrapper header whose length matches the datagram exactly needs no known APDU tag to be believed.
+        if let h = WrapperFrameDecoder.header(bytes), WrapperFrameDecoder.headerLength + Int(h.length) == bytes.count,
+           WrapperFrameDecoder.plausibleStart(bytes, maxLength: limits.maxAPDUBytes, requireTag: false) == true {
+            return true
+        }
         return WrapperFrameDecoder.plausibleStart(bytes, maxLength: limits.maxAPDUBytes) == true
     }
 }

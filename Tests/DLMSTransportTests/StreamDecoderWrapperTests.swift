@@ -164,3 +164,34 @@ import Testing
         #expect(a.count == 1 && a.first?.bytes.count == 13 && a.first?.frames == [5])
     }
 }
+
+/// Wrapper streams produced by other stacks (Captures/peers/SOURCE.md: Gurux Director, Gurux client/server
+/// sessions, and the independent EPRI stack), every TCP direction of every connection.
+@Suite struct StreamDecoderPeerWrapperTests {
+    @Test(arguments: ["Output-Ciphered-Director", "Output-Ciphered-HLS-AuthEnc", "Output-Ciphered-HLS",
+                      "Output-Ciphered-Simple-Key", "Output-Ciphered", "Output-EPRI", "Output"])
+    func peerWrapperCapturesDecodeWithoutIssues(_ name: String) throws {
+        let segments = try Pcap.segments(try Fixtures.bytes("peers/\(name).pcap"))
+        var flows: [String] = []
+        for s in segments where s.isTCP && !flows.contains(s.source + ">" + s.destination) {
+            flows.append(s.source + ">" + s.destination)
+        }
+        var total = 0
+        for flow in flows {
+            let source = String(flow.split(separator: ">")[0])
+            var d = StreamDecoder(framing: .wrapper)
+            let events = Pcap.feedTCP(segments, from: source, into: &d)
+            #expect(events.compactMap(\.issue).isEmpty, "\(flow): \(events.compactMap(\.issue).map(\.message))")
+            for a in events.compactMap(\.apdu) {
+                guard case .wrapper(let h) = a.kind else { continue }
+                #expect(Int(h.length) == a.bytes.count && a.errors.isEmpty)
+            }
+            // Per-frame detection finds the same frames, including the ciphered APDUs with tag 0x00 that these
+            // Gurux builds send (e.g. Output-Ciphered-HLS frame 9: 00 2F 30 ...).
+            var auto = StreamDecoder(framing: .auto)
+            #expect(Pcap.feedTCP(segments, from: source, into: &auto).map(\.summary) == events.map(\.summary))
+            total += events.compactMap(\.apdu).count
+        }
+        #expect(total > 0)
+    }
+}
