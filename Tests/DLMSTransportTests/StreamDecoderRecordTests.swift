@@ -86,4 +86,26 @@ import Testing
         // Nothing is carried over into the next record.
         #expect(d.feedRecord(f2[...], frame: 3, time: nil).compactMap(\.apdu).map(\.frames) == [[3]])
     }
+
+    @Test func aDatagramWithTwoWrapperFramesYieldsBoth() {
+        // wrapper-none frames 8 and 10 (two get-requests), as one UDP datagram.
+        let f1: [UInt8] = Hex.decode("000100100001000dc001c100080000010000ff0200") ?? []
+        let f2: [UInt8] = Hex.decode("000100100001000dc001c100010000600100ff0200") ?? []
+        var d = StreamDecoder(framing: .auto)
+        let events = d.feedRecord((f1 + f2)[...], frame: 7, time: Timestamp(seconds: 5, micros: 0))
+        #expect(events.compactMap(\.issue).isEmpty)
+        #expect(events.compactMap(\.apdu).map(\.bytes) == [Array(f1[8...]), Array(f2[8...])])
+        #expect(events.compactMap(\.apdu).allSatisfy { $0.frames == [7] && $0.time == Timestamp(seconds: 5, micros: 0) })
+    }
+
+    @Test func aStreamThatNeverCompletesAFrameStaysWithinItsBufferLimit() {
+        var limits = StreamLimits()
+        limits.maxBufferedBytes = 100
+        var d = StreamDecoder(framing: .wrapper, limits: limits)
+        // A header claiming 1000 bytes, then the bytes trickle in.
+        var events = d.feed([0x00, 0x01, 0x00, 0x10, 0x00, 0x01, 0x03, 0xE8, 0xC4][...], frame: 1, time: nil)
+        for k in 2...20 { events += d.feed([UInt8](repeating: 0x55, count: 10)[...], frame: k, time: nil) }
+        #expect(events.compactMap(\.issue).first?.code == "reassembly.limit")
+        #expect(events.compactMap(\.apdu).isEmpty)
+    }
 }
