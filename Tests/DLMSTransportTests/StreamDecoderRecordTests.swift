@@ -95,7 +95,8 @@ import Testing
         let events = d.feedRecord((f1 + f2)[...], frame: 7, time: Timestamp(seconds: 5, micros: 0))
         #expect(events.compactMap(\.issue).isEmpty)
         #expect(events.compactMap(\.apdu).map(\.bytes) == [Array(f1[8...]), Array(f2[8...])])
-        #expect(events.compactMap(\.apdu).allSatisfy { $0.frames == [7] && $0.time == Timestamp(seconds: 5, micros: 0) })
+        let t = Timestamp(seconds: 5, micros: 0)
+        #expect(events.compactMap(\.apdu).allSatisfy { $0.frames == [7] && $0.time == t })
     }
 
     @Test func aStreamThatNeverCompletesAFrameStaysWithinItsBufferLimit() {
