@@ -107,7 +107,9 @@ struct FrameScanner: Sendable {
             return .link(.wrapper)
         case .auto:
             if b == 0x7E { return .link(.hdlc) }
-            switch WrapperFrameDecoder.plausibleStart(data[pos...], maxLength: limits.maxAPDUBytes) {
+            // A known APDU tag is required only of a header found by scanning through junk.
+            switch WrapperFrameDecoder.plausibleStart(data[pos...], maxLength: limits.maxAPDUBytes,
+                                                      requireTag: resynchronising(input, pos)) {
             case true?: return .link(.wrapper)
             case false?: return .junk
             case nil: return input.final ? .link(.wrapper) : .needMore
@@ -148,7 +150,9 @@ struct FrameScanner: Sendable {
         if pos + 1 == data.endIndex {
             guard input.final else { return nil }
             closingFlagAt = nil
-            if !shared { addJunk(input, from: pos, to: pos + 1, code: "stream.junk", reason: "a lone HDLC flag", into: &out) }
+            if !shared {
+                addJunk(input, from: pos, to: pos + 1, code: "stream.junk", reason: "a lone HDLC flag", into: &out)
+            }
             return pos + 1
         }
         if data[pos + 1] == 0x7E {
@@ -174,6 +178,21 @@ struct FrameScanner: Sendable {
             let q = nextCandidate(input, from: pos + 1)
             addJunk(input, from: pos, to: q, code: "stream.junk", reason: reason, into: &out)
             return q
+        case .frame(let candidate, _)
+            where !candidate.fcsOK && (candidate.hcsOK == false || resynchronising(input, pos)):
+            // Nothing vouches for this length: the HCS (which covers the length) failed too, or we are scanning
+            // through junk and hit a 0x7E inside data. Taking it as a frame could swallow the start of a real
+            // one, so only its opening flag is skipped and the scan goes on from there.
+            closingFlagAt = nil
+            if shared { return pos + 1 }
+            let q = nextCandidate(input, from: pos + 1)
+            if candidate.hcsOK == false {
+                addJunk(input, from: pos, to: q, code: "hdlc.bad-hcs",
+                        reason: "HDLC frame whose HCS and FCS both fail (its length is not trusted)", into: &out)
+            } else {
+                addJunk(input, from: pos, to: q, code: "stream.junk", reason: "no frame check passes", into: &out)
+            }
+            return q
         case .frame(var frame, let n):
             flushJunk(into: &out)
             let first = shared ? pos + 1 : pos
@@ -196,6 +215,12 @@ struct FrameScanner: Sendable {
         }
     }
 
+    /// True while a junk run ends right at `pos`: the frame candidate there was found by scanning.
+    func resynchronising(_ input: Input, _ pos: Int) -> Bool {
+        guard let j = junk else { return false }
+        return j.start + j.count == input.abs(pos)
+    }
+
     // MARK: - Wrapper
 
     /// Returns the next position, or nil to wait for more bytes.
@@ -203,6 +228,18 @@ struct FrameScanner: Sendable {
         let data = input.data
         let end = data.endIndex
         closingFlagAt = nil
+        if let j = junk, j.start + j.count == input.abs(pos) {
+            // Resynchronising: a header found by scanning must pass the whole plausibility test (known APDU tag
+            // after it), or it is more junk.
+            switch WrapperFrameDecoder.plausibleStart(data[pos...], maxLength: limits.maxAPDUBytes) {
+            case true?: break
+            case nil where !input.final: return nil
+            default:
+                let q = nextCandidate(input, from: pos + 1)
+                addJunk(input, from: pos, to: q, code: j.code, reason: j.reason, into: &out)
+                return q
+            }
+        }
         guard end - pos >= WrapperFrameDecoder.headerLength,
               let h = WrapperFrameDecoder.header(data[pos..<(pos + WrapperFrameDecoder.headerLength)]) else {
             guard input.final else { return nil }
@@ -217,14 +254,16 @@ struct FrameScanner: Sendable {
         guard h.version == 1 else {
             let q = nextCandidate(input, from: pos + 1)
             addJunk(input, from: pos, to: q, code: "wrapper.bad-header",
-                    reason: "wrapper version \(h.version) is not 1; resynchronised on the next plausible header", into: &out)
+                    reason: "wrapper version \(h.version) is not 1; resynchronised on the next plausible header",
+                    into: &out)
             return q
         }
         let length = Int(h.length)
         guard length >= 1, length <= limits.maxAPDUBytes else {
             let q = nextCandidate(input, from: pos + 1)
             addJunk(input, from: pos, to: q, code: "wrapper.bad-length",
-                    reason: "wrapper length \(length) is implausible; resynchronised on the next plausible header", into: &out)
+                    reason: "wrapper length \(length) is implausible; resynchronised on the next plausible header",
+                    into: &out)
             return q
         }
         let body = pos + WrapperFrameDecoder.headerLength
@@ -245,7 +284,7 @@ struct FrameScanner: Sendable {
             return cut
         }
         if frameEnd < end, !followerPlausible(input, at: frameEnd),
-           let q = headerInside(input, from: body + 1, to: end, ports: ports, excluding: frameEnd) {
+           let q = headerInside(input, from: body + 1, to: frameEnd, ports: ports) {
             // The bytes after the claimed end start no frame, but a header of the same wPorts starts at `q`:
             // the length field is wrong (Captures/gurux/neg-wrapper-length: +5), the APDU ends at `q`.
             emitWrapper(input, header: h, from: pos, body: body, to: q,
@@ -269,12 +308,11 @@ struct FrameScanner: Sendable {
     }
 
     /// First position in `[from, to)` where a plausible wrapper header with the same wPorts starts.
-    private func headerInside(_ input: Input, from: Int, to: Int, ports: (UInt16, UInt16),
-                              excluding: Int? = nil) -> Int? {
+    private func headerInside(_ input: Input, from: Int, to: Int, ports: (UInt16, UInt16)) -> Int? {
         let data = input.data
         var q = from
         while q < to {
-            if data[q] == 0x00, q != excluding,
+            if data[q] == 0x00,
                WrapperFrameDecoder.plausibleStart(data[q...], maxLength: limits.maxAPDUBytes, ports: ports) == true {
                 return q
             }

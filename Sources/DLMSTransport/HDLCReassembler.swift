@@ -41,11 +41,10 @@ struct HDLCReassembler {
         var frames: [Int] = []
     }
 
-    /// The last accepted I-frame of a link, to recognise a retransmission.
+    /// The last accepted I-frame of a link, to recognise a retransmission. `info` shares the frame's storage.
     struct LastIFrame {
         var sendSequence: UInt8
-        var fcs: UInt16
-        var length: Int
+        var info: [UInt8]
     }
 
     static let maxLinks = 64
@@ -93,11 +92,10 @@ struct HDLCReassembler {
 
     private mutating func carryInformation(_ frame: HDLCFrame, key: LinkKey, into out: inout [TransportEvent]) {
         if frame.type == .i, let ns = frame.sendSequence {
-            let fcs = fcsOf(frame)
-            if let last = lastIFrame[key], last.sendSequence == ns, last.fcs == fcs, last.length == frame.length {
+            if isRetransmission(frame, ns: ns, key: key) {
                 out.append(.issue(TransportIssue(
                     code: "hdlc.retransmission",
-                    message: "I-frame N(S)=\(ns) repeats the previous frame of this link; not joined twice",
+                    message: "I-frame N(S)=\(ns) repeats a frame already received on this link; not joined twice",
                     frames: frame.frames, time: frame.time)))
                 return
             }
@@ -105,7 +103,7 @@ struct HDLCReassembler {
                 abandon(key, because: "I-frame N(S)=\(ns) where N(S)=\((prev &+ 1) & 7) was expected", at: frame,
                         into: &out)
             }
-            lastIFrame[key] = LastIFrame(sendSequence: ns, fcs: fcs, length: frame.length)
+            lastIFrame[key] = LastIFrame(sendSequence: ns, info: frame.info)
         }
 
         var p = pending[key] ?? Pending()
@@ -182,9 +180,13 @@ struct HDLCReassembler {
             frames: p.frames, time: p.segments.last?.time)
     }
 
-    private func fcsOf(_ frame: HDLCFrame) -> UInt16 {
-        let n = frame.raw.count
-        guard n >= 3 else { return 0 }
-        return UInt16(frame.raw[n - 3]) | UInt16(frame.raw[n - 2]) << 8
+    /// Same N(S) and same information field as the last I-frame of the link, or as one of the (at most 7, the
+    /// modulo-8 window) most recent pending segments: a go-back-N retransmission after a loss (ISO/IEC 13239
+    /// §6.11.4), whether or not its N(R) or P/F changed.
+    private func isRetransmission(_ frame: HDLCFrame, ns: UInt8, key: LinkKey) -> Bool {
+        if let last = lastIFrame[key], last.sendSequence == ns, last.info == frame.info { return true }
+        guard let p = pending[key] else { return false }
+        for s in p.segments.suffix(7) where s.sendSequence == ns && s.info == frame.info { return true }
+        return false
     }
 }

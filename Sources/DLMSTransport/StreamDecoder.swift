@@ -4,8 +4,8 @@ import DLMSWire
 /// directions interleaved) into link frames and complete APDUs.
 ///
 /// Framings: IEC 62056-47 wrapper, IEC 62056-46 HDLC (with segmentation and LLC), bare APDUs, or `.auto`, which
-/// decides per frame (0x7E → HDLC, `00 01` + a plausible header → wrapper, otherwise junk in a stream or a bare APDU
-/// in a record).
+/// decides per frame (0x7E → HDLC, `00 01` + a plausible header → wrapper, otherwise junk in a stream or a bare
+/// APDU in a record).
 ///
 /// Contract (NIO `ByteToMessageDecoder`): an empty result means "need more bytes"; bytes consumed stay consumed;
 /// every emitted unit names the capture frames that carried its bytes (`frames`) and the time of the last one.
@@ -92,6 +92,7 @@ public struct StreamDecoder: Sendable {
     /// A wrapper frame cut by the gap is emitted with what arrived (error `stream.gap`); when the gap ends inside
     /// that frame, the rest of its body is skipped, so the next frame is found by its header, not by scanning.
     public mutating func gap(missing: Int, frame: Int, time: Timestamp?) -> [TransportEvent] {
+        let missing = max(0, missing)
         var out: [TransportEvent] = []
         scanner.flushJunk(into: &out)
         scanner.skip = 0
@@ -187,6 +188,11 @@ extension StreamDecoder {
         var r = ByteReader(bytes)
         guard let first = r.readUInt8() else { return false }
         if first == 0x7E, let format = r.readUInt8() { return format >> 4 == 0xA }
+        // A wrapper header whose length matches the datagram exactly needs no known APDU tag to be believed.
+        if let h = WrapperFrameDecoder.header(bytes), WrapperFrameDecoder.headerLength + Int(h.length) == bytes.count,
+           WrapperFrameDecoder.plausibleStart(bytes, maxLength: limits.maxAPDUBytes, requireTag: false) == true {
+            return true
+        }
         return WrapperFrameDecoder.plausibleStart(bytes, maxLength: limits.maxAPDUBytes) == true
     }
 }

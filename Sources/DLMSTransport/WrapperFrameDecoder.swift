@@ -20,10 +20,13 @@ enum WrapperFrameDecoder {
     }
 
     /// Could a wrapper frame start at `bytes.startIndex`? `nil` = not enough bytes to tell. Used for resynchronisation
-    /// and per-frame detection: version 1, a length in 1...`maxLength`, and (when present) an APDU that starts with a
-    /// known tag. When `ports` is given the wPorts must be those.
-    static func plausibleStart(_ bytes: ArraySlice<UInt8>, maxLength: Int,
-                               ports: (UInt16, UInt16)? = nil) -> Bool? {
+    /// and per-frame detection: version 1, a length in 1...`maxLength`, and, with `requireTag`, an APDU that starts
+    /// with a known tag. When `ports` is given the wPorts must be those.
+    ///
+    /// The tag is not required at a clean frame boundary: real stacks send APDUs with tags we do not know (the
+    /// Gurux sessions in Captures/peers send ciphered APDUs with tag 0x00), and the APDU decoder reports those.
+    static func plausibleStart(_ bytes: ArraySlice<UInt8>, maxLength: Int, ports: (UInt16, UInt16)? = nil,
+                               requireTag: Bool = true) -> Bool? {
         let s = bytes.startIndex
         guard bytes.count >= 2 else {
             if let b = bytes.first { return b == 0x00 ? nil : false }
@@ -33,6 +36,7 @@ enum WrapperFrameDecoder {
         guard let h = header(bytes) else { return nil }
         guard h.length >= 1, Int(h.length) <= maxLength else { return false }
         if let (src, dst) = ports, h.sourcePort != src || h.destinationPort != dst { return false }
+        guard requireTag else { return true }
         guard bytes.count > headerLength else { return nil }
         return APDUTagHeuristic.isKnown(bytes[s + headerLength])
     }

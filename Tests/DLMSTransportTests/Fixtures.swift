@@ -53,6 +53,9 @@ enum Pcap {
             throw Fixtures.FixtureError.badPcap
         }
         let nanos = le32(0) == 0xA1B2_3C4D
+        // Link types: 1 = EN10MB (14-byte Ethernet header), 0 = DLT_NULL (4-byte address family, host order).
+        let linkType = le32(20)
+        guard linkType == 1 || linkType == 0 else { throw Fixtures.FixtureError.badPcap }
         var out: [PcapSegment] = []
         var o = 24
         var frame = 0
@@ -63,8 +66,14 @@ enum Pcap {
             frame += 1
             guard o <= bytes.count, capLen >= 34 else { continue }
             let pkt = Array(bytes[p..<o])
-            guard pkt[12] == 0x08, pkt[13] == 0x00 else { continue }  // IPv4 only
-            let ip = 14
+            let ip: Int
+            if linkType == 1 {
+                guard pkt[12] == 0x08, pkt[13] == 0x00 else { continue }  // IPv4 only
+                ip = 14
+            } else {
+                guard pkt[0] == 2 || pkt[3] == 2 else { continue }  // AF_INET
+                ip = 4
+            }
             let ihl = Int(pkt[ip] & 0x0F) * 4
             let total = Int(pkt[ip + 2]) << 8 | Int(pkt[ip + 3])
             let proto = pkt[ip + 9]

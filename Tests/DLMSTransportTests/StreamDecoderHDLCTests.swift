@@ -159,6 +159,33 @@ import Testing
         }
     }
 
+    @Test func aCorruptedLengthFieldLosesOnlyItsOwnFrame() throws {
+        // Frame 3 of hdlc-none (the AARQ) gets a length 9 bytes too long: its closing flag is not where the
+        // format field says. The AARQ is lost as junk (its HCS is then wrong too); everything after it decodes.
+        let raw = try Fixtures.bytes("gurux/hdlc-none.raw")
+        let clean = decodeChunked(raw, chunkSize: { _ in raw.count })
+        let frames = clean.compactMap(\.frame)
+        let start = frames[0].raw.count + frames[1].raw.count
+        var broken = raw
+        broken[start + 2] &+= 9
+        for size in [1, 13, broken.count] {
+            let events = decodeChunked(broken, chunkSize: { _ in size })
+            #expect(events.compactMap(\.issue).map(\.code) == ["stream.junk"], "chunk size \(size)")
+            #expect(events.compactMap(\.issue).first?.offset == start)
+            #expect(events.compactMap(\.apdu).map(\.bytes) == Array(clean.compactMap(\.apdu).map(\.bytes).dropFirst()))
+        }
+    }
+
+    @Test func aFrameWhoseHCSAndFCSBothFailIsSkippedAsABadHCS() {
+        let bad = hdlcFrame(control: iControl(ns: 0, nr: 0), info: [0xE6, 0xE6, 0x00, 0x62, 0x00], corruptHCS: true,
+                            corruptFCS: true)
+        let good = hdlcFrame(control: iControl(ns: 1, nr: 0), info: [0xE6, 0xE6, 0x00, 0x62, 0x00])
+        let events = decodeChunked(bad + good, chunkSize: { _ in 4 })
+        #expect(events.compactMap(\.issue).map(\.code) == ["hdlc.bad-hcs"])
+        #expect(events.compactMap(\.issue).first?.message.hasPrefix("\(bad.count - 1) byte(s)") == true)
+        #expect(events.compactMap(\.frame).count == 1 && events.compactMap(\.apdu).count == 1)
+    }
+
     @Test func aSharedFlagClosesOneFrameAndOpensTheNext() throws {
         let raw = try Fixtures.bytes("gurux/hdlc-none.raw")
         let frames = decodeChunked(raw, chunkSize: { _ in raw.count }).compactMap(\.frame).prefix(6)
@@ -167,6 +194,20 @@ import Testing
         let events = decodeChunked(shared, chunkSize: { _ in 7 })
         #expect(events.compactMap(\.frame).map(\.raw) == frames.map(\.raw))
         #expect(events.compactMap(\.issue).isEmpty)
+    }
+
+    @Test func aGapDropsThePartialFrameAndTheNextFrameDecodes() throws {
+        let raw = try Fixtures.bytes("gurux/hdlc-none.raw")
+        let frames = decodeChunked(raw, chunkSize: { _ in raw.count }).compactMap(\.frame)
+        let aarq = frames[2].raw, aare = frames[3].raw, get = frames[4].raw
+        var d = StreamDecoder(framing: .hdlc)
+        var events = d.feed(aarq[...], frame: 1, time: nil)
+        events += d.feed(aare.prefix(20), frame: 2, time: nil)
+        events += d.gap(missing: aare.count - 20, frame: 3, time: nil)
+        events += d.feed(get[...], frame: 4, time: nil) + d.finish()
+        #expect(events.compactMap(\.issue).map(\.code) == ["stream.gap"])
+        #expect(events.compactMap(\.issue).first?.frames == [2, 3])
+        #expect(events.compactMap(\.apdu).map(\.frames) == [[1], [4]])
     }
 
     private func indexOf(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
