@@ -275,7 +275,7 @@ public final class Analyzer {
                                                Self.pair(UInt32(h.sourcePort), UInt32(h.destinationPort)))
                 handleTransport(e, key: key, from: .wport(h.sourcePort), to: .wport(h.destinationPort))
                 return
-            case .raw:
+            case .raw, .iec432:
                 break
             }
             handleTransport(e, key: ConversationKey.link(line.description, "raw"), from: .unknown, to: .unknown)

@@ -233,6 +233,10 @@ public final class JSONLinesRenderer: Renderer {
             j.endArray()
         case .raw:
             j.field("type", "raw")
+        case .iec432(let llc):
+            j.field("type", "iec-61334-4-32")
+            j.key("llc")
+            j.hex(llc)
         }
         j.endObject()
     }

@@ -342,6 +342,15 @@ struct FrameScanner: Sendable {
     mutating func emitBare(_ input: Input, into out: inout [TransportEvent]) {
         let data = input.data
         guard !data.isEmpty else { return }
+        // 0x90 starts no APDU: it is the destination LSAP of an IEC 61334-4-32 LLC header (3 bytes).
+        if data.count > 3, data.first == 0x90 {
+            let llc = Array(data.prefix(3))
+            out.append(.apdu(TransportAPDU(
+                kind: .iec432(llc: llc), bytes: Array(data.dropFirst(3)),
+                frames: framesOf(input, data.startIndex, data.endIndex, consumeOrdinal: true),
+                time: input.marks.time(at: input.abs(data.endIndex - 1)))))
+            return
+        }
         out.append(.apdu(TransportAPDU(
             kind: .raw, bytes: Array(data),
             frames: framesOf(input, data.startIndex, data.endIndex, consumeOrdinal: true),

@@ -105,6 +105,9 @@ public enum TransportKind: Sendable {
     case hdlc(segments: [HDLCFrame], llc: [UInt8]?)
     /// A bare APDU (raw/hex input without framing).
     case raw
+    /// An APDU behind the IEC 61334-4-32 LLC header (S-FSK PLC convergence layer: destination LSAP, source LSAP,
+    /// and a third byte; `90 01 01` is what the Wireshark DLMS plugin recognises by its first byte 0x90).
+    case iec432(llc: [UInt8])
 }
 
 /// One complete APDU after link-layer reassembly.

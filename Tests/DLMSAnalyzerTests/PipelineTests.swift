@@ -3,20 +3,31 @@ import Foundation
 import Testing
 
 @Suite struct PipelineTests {
-    /// Captures from other stacks decode completely: no error record, no APDU with errors (EPRI's stack; HDLC over
-    /// UDP with segmented I-frames and a datablock response; Gurux Director).
-    @Test(arguments: ["peers/Output-EPRI.pcap", "peers/hdlc-over-udp-sample.pcap", "peers/Output.pcap"])
-    func peerCaptureDecodesWithoutErrors(_ input: String) throws {
+    /// Captures from other stacks decode completely: no error record, no APDU with errors, no unknown APDU —
+    /// except the peers' own, known defects, which must be reported exactly: the hand-made HDLC-over-UDP sample's
+    /// AARQ frame (frame 3) carries a wrong FCS (E999 computed, 0BDB sent; its HCS is right), and Gurux's RLRE
+    /// encodes wrong BER lengths (Captures/gurux/README.md, quirk 3 and 18).
+    @Test(arguments: [
+        ("peers/Output-EPRI.pcap", [String]()),
+        ("peers/hdlc-over-udp-sample.pcap", ["hdlc.bad-fcs@3"]),
+        ("peers/Output.pcap", ["ber.length-mismatch@264"]),
+    ])
+    func peerCaptureDecodesWithoutErrors(_ input: String, _ known: [String]) throws {
         let (_, records) = try analyseToJSON([Fixtures.capture(input)])
         let apdus = records.filter { $0["kind"]?.string == "apdu" }
         #expect(apdus.count > 3)
-        let errors = records.filter { $0["kind"]?.string == "error" }
-        #expect(errors.isEmpty, "\(errors.prefix(3))")
+        var found: Set<String> = []
+        for r in records where r["kind"]?.string == "error" {
+            found.insert("\(r["code"]?.string ?? "?")@\(r["frames"]?[0]?.int ?? 0)")
+        }
         for a in apdus {
-            #expect(a["errors"]?.array?.isEmpty == true, "\(a["frames"].map { "\($0)" } ?? "") \(a["errors"].map { "\($0)" } ?? "")")
-            #expect(a["apdu"]?["type"]?.string != "unknown")
+            for e in a["errors"]?.array ?? [] {
+                found.insert("\(e["code"]?.string ?? "?")@\(a["frames"]?.array?.last?.int ?? 0)")
+            }
+            #expect(a["apdu"]?["type"]?.string != "unknown", "\(a["apdu"]?["hex"]?.string ?? "")")
             #expect(a["direction"] != nil)
         }
+        #expect(found == Set(known))
     }
 
     /// The segmented HDLC over UDP sample: the object list answer spans several I-frames and is joined, and the
@@ -26,7 +37,9 @@ import Testing
         let apdus = records.filter { $0["kind"]?.string == "apdu" }
         let segmented = apdus.filter { ($0["transport"]?["segment_count"]?.int ?? 0) > 1 }
         #expect(!segmented.isEmpty)
+        // The AARQ's frame has a bad FCS (see above); the AARQ sent again later over the IEC 61334-4-32 LLC decodes.
         #expect(apdus.contains { $0["apdu"]?["type"]?.string == "aarq" })
+        #expect(apdus.contains { $0["apdu"]?["type"]?.string == "aare" })
         #expect(records.contains { $0["kind"]?.string == "frame" && $0["transport"]?["frame_type"]?.string == "SNRM" })
     }
 

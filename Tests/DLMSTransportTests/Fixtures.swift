@@ -155,6 +155,7 @@ extension TransportKind {
         case .hdlc(let segments, let llc):
             return "hdlc(\(segments.count) segs llc \(llc.map { Hex.encode($0) } ?? "none"))"
         case .raw: return "raw"
+        case .iec432(let llc): return "iec432(\(Hex.encode(llc)))"
         }
     }
 }
