@@ -135,6 +135,12 @@ public struct HexDumpParser: Sendable {
 
     private mutating func line(_ raw: ArraySlice<UInt8>, _ out: inout [Item]) {
         lineNumber += 1
+        guard raw.count <= maximumLineLength else {
+            out.append(.error(HexDumpError(code: "hex.line-too-long",
+                                           message: "line longer than \(maximumLineLength) bytes skipped",
+                                           line: lineNumber, column: maximumLineLength + 1)))
+            return
+        }
         var text = raw
         if text.last == 0x0D { text = text.dropLast() }
         let base = text.startIndex
@@ -383,10 +389,12 @@ public struct HexDumpParser: Sendable {
         if count >= 4, count <= 8, j < t.endIndex, t[j] == UInt8(ascii: ":"), HexDumpParser.endsToken(t, j + 1) {
             return (count + 1, value, true)
         }
-        // Dumps print offsets that are multiples of the line width (8 or 16); data rarely happens to be one.
-        guard count >= 6, count <= 8, value % 8 == 0, HexDumpParser.endsToken(t, j) else { return nil }
+        guard count >= 6, count <= 8, HexDumpParser.endsToken(t, j) else { return nil }
         let k = skipBlanks(t, j)
+        // The last line of a dump is the offset alone (the total length).
         if k == t.endIndex { return dumpMode ? (count, value, false) : nil }
+        // Dumps print offsets that are multiples of the line width (8 or 16); data rarely happens to be one.
+        guard value % 8 == 0 else { return nil }
         // The next token must be a two-digit group.
         guard k + 2 <= t.endIndex, HexDumpParser.nibble(t[k]) != nil, HexDumpParser.nibble(t[k + 1]) != nil,
               HexDumpParser.endsToken(t, k + 2) else { return nil }
