@@ -155,7 +155,7 @@ public struct HexDumpParser: Sendable {
         // Prefixes: timestamps, markers, an offset.
         var startsRecord = false
         var direction: String?
-        var offset: (value: UInt64, colon: Bool)?
+        var offset: (value: UInt64, asciiAfterBlanks: Bool)?
         for _ in 0..<8 {
             i = skipBlanks(text, i)
             guard i < text.endIndex else { break }
@@ -176,8 +176,8 @@ public struct HexDumpParser: Sendable {
                 startsRecord = true
                 direction = d
                 i += n
-            } else if offset == nil, let (n, value, colon) = dumpOffset(text, i) {
-                offset = (value, colon)
+            } else if offset == nil, let (n, value, asciiAfterBlanks) = dumpOffset(text, i) {
+                offset = (value, asciiAfterBlanks)
                 i += n
             } else {
                 break
@@ -196,8 +196,8 @@ public struct HexDumpParser: Sendable {
             case 0x20, 0x09:
                 var j = i
                 while j < text.endIndex, text[j] == 0x20 || text[j] == 0x09 { j += 1 }
-                // xxd: two spaces after the groups start the ASCII column.
-                if offset?.colon == true, sawGroup, j - i >= 2 { break body }
+                // xxd, tshark -x: two or more spaces after the groups start the ASCII column.
+                if offset?.asciiAfterBlanks == true, sawGroup, j - i >= 2 { break body }
                 i = j
             case UInt8(ascii: "|"), UInt8(ascii: ">"):
                 if offset != nil { break body }  // hexdump -C `|ascii|`, od `>ascii<`
@@ -376,8 +376,10 @@ public struct HexDumpParser: Sendable {
         return endsToken(t, j) ? (j - i, direction) : nil
     }
 
-    /// A dump offset: 4-8 hex digits and a colon (`xxd`), or 6-8 hex digits followed by two-digit groups or by
-    /// nothing inside a dump (`hexdump -C`, `od -A x -t x1z`).
+    /// A dump offset: 4-8 hex digits and a colon (`xxd`); 4 hex digits, two or more blanks and a two-digit group
+    /// (`tshark -x`, Wireshark's "Copy as Hex Dump"); or 6-8 hex digits followed by a two-digit group, or alone
+    /// inside a dump (`hexdump -C`, `od -A x -t x1z`). The flag says whether the ASCII column starts after a run
+    /// of blanks (`xxd`, tshark) rather than at a `|` or `>` (hexdump, od, whose hex area has a double space).
     private func dumpOffset(_ t: ArraySlice<UInt8>, _ i: Int) -> (Int, UInt64, Bool)? {
         var j = i
         var value: UInt64 = 0
@@ -388,6 +390,12 @@ public struct HexDumpParser: Sendable {
         let count = j - i
         if count >= 4, count <= 8, j < t.endIndex, t[j] == UInt8(ascii: ":"), HexDumpParser.endsToken(t, j + 1) {
             return (count + 1, value, true)
+        }
+        if count == 4, value % 16 == 0, j + 1 < t.endIndex, t[j] == 0x20, t[j + 1] == 0x20 {
+            let k = skipBlanks(t, j)
+            guard k + 2 <= t.endIndex, HexDumpParser.nibble(t[k]) != nil, HexDumpParser.nibble(t[k + 1]) != nil,
+                  HexDumpParser.endsToken(t, k + 2) else { return nil }
+            return (count, value, true)
         }
         guard count >= 6, count <= 8, HexDumpParser.endsToken(t, j) else { return nil }
         let k = skipBlanks(t, j)
