@@ -152,10 +152,3 @@ import Darwin
         #expect(frames.count == 12)
     }
 }
-
-extension CapturedFrame: Equatable {
-    public static func == (a: CapturedFrame, b: CapturedFrame) -> Bool {
-        a.number == b.number && a.time == b.time && a.linkType == b.linkType && a.data == b.data
-            && a.originalLength == b.originalLength
-    }
-}
