@@ -362,3 +362,44 @@ private func bytes(_ n: Int, from: Int = 0) -> [UInt8] { (0..<n).map { UInt8(tru
         #expect(events.filter { if case .data = $0 { return true } else { return false } }.count == 2)
     }
 }
+
+@Suite struct TCPReassemblerRandomTests {
+    /// Seeded random segments (any flags, sequence numbers near and far, truncation) on a handful of tuples:
+    /// nothing traps, every event carries the frame of the packet being processed, and the table stays bounded.
+    @Test(arguments: [UInt64(101), 102, 103])
+    func randomSegmentsKeepTheInvariants(_ seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let limits = ReassemblyLimits(maxBufferedBytesPerDirection: 300, maxBufferedSegmentsPerDirection: 6,
+                                      maxConnections: 3, retainedBytesPerDirection: 64, idleTimeout: 50)
+        var r = TCPReassembler(limits: limits)
+        let hosts = (0..<4).map { Endpoint(address: [10, 0, 0, UInt8($0)], port: UInt16(4059 + $0 % 2)) }
+        var bases: [UInt32] = (0..<4).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) }
+        for frame in 1...3000 {
+            let a = Int.random(in: 0..<4, using: &rng)
+            var b = Int.random(in: 0..<4, using: &rng)
+            if b == a { b = (a + 1) % 4 }
+            let jump = Int64.random(in: -200...400, using: &rng)
+            let seq = UInt32(truncatingIfNeeded: Int64(bases[a]) + jump)
+            if Bool.random(using: &rng) { bases[a] = bases[a] &+ UInt32.random(in: 0...60, using: &rng) }
+            let payload = (0..<Int.random(in: 0...60, using: &rng)).map { _ in UInt8.random(in: 0...3, using: &rng) }
+            let missing = Int.random(in: 0...9, using: &rng) == 0 ? Int.random(in: 1...30, using: &rng) : 0
+            var flags = UInt8.random(in: 0...0x1F, using: &rng)
+            if Int.random(in: 0...5, using: &rng) != 0 { flags &= ~0x07 }  // keep SYN/FIN/RST rarer
+            let p = Packet(frame: frame, time: Timestamp(seconds: Int64(frame / 20), micros: 0),
+                           proto: Int.random(in: 0...9, using: &rng) == 0 ? .udp : .tcp, source: hosts[a],
+                           destination: hosts[b],
+                           tcp: TCPHeader(sequence: seq, acknowledgement: bases[b] &+ UInt32.random(in: 0...100,
+                                                                                                  using: &rng),
+                                          flags: flags),
+                           payload: payload[...], truncated: missing > 0, missingBytes: missing)
+            var log = StreamLog()
+            log.add(r.process(p))
+            #expect(log.frames.allSatisfy { $0 == frame })
+            #expect(log.gaps.allSatisfy { $0.missing > 0 })
+            #expect(r.trackedConnections <= 3)
+        }
+        var end = StreamLog()
+        end.add(r.finish())
+        #expect(r.trackedConnections == 0)
+    }
+}
