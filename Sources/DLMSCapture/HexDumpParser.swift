@@ -32,7 +32,8 @@ public struct HexDumpError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// A tolerant reader of hex text: plain hex (`7E A0 21`, `7ea021`, `0x7E, 0xA0`, `7E:A0:21`, C arrays), trace logs
 /// and dumps. Accepted at the start of a line, in any order:
-/// - timestamps: `12:00:01`, `12:00:01.123`, `2024-03-01 12:00:01`, `2024-03-01T12:00:01.5Z`, `[anything]`;
+/// - timestamps: `12:00:01`, `12:00:01.123`, `2024-03-01 12:00:01`, `2024-03-01T12:00:01.5Z`,
+///   `25.11.2026 12:00:01`, seconds with a fraction (`0.000123`), `[anything]`;
 /// - direction markers: `TX`, `RX` (also `SEND`, `SENT`, `RECV`, `RECEIVED`; any case, optional `:`), `->`, `<-`,
 ///   `>>`, `<<`, `>`, `<`;
 /// - dump offsets: `0000:`/`00000010:` (`xxd`; its ASCII column, after two spaces, is ignored) and a 7-8 digit
@@ -170,6 +171,9 @@ public struct HexDumpParser: Sendable {
                 startsRecord = true
                 i += n
             } else if let n = HexDumpParser.time(text, i) {
+                startsRecord = true
+                i += n
+            } else if let n = HexDumpParser.seconds(text, i) {
                 startsRecord = true
                 i += n
             } else if let (n, d) = HexDumpParser.marker(text, i) {
@@ -329,13 +333,33 @@ public struct HexDumpParser: Sendable {
         return endsToken(t, j) ? j - i : nil
     }
 
-    /// `YYYY-MM-DD` or `YYYY/MM/DD`, optionally followed by `T` or a space and a time.
+    /// Seconds with a fraction, as relative or epoch timestamps are printed (`0.000123`, `1700000000.5`).
+    static func seconds(_ t: ArraySlice<UInt8>, _ i: Int) -> Int? {
+        var j = i
+        while isDigit(t, j) { j += 1 }
+        guard j > i, j < t.endIndex, t[j] == UInt8(ascii: "."), isDigit(t, j + 1) else { return nil }
+        j += 1
+        while isDigit(t, j) { j += 1 }
+        if j < t.endIndex, t[j] == UInt8(ascii: ":") || t[j] == UInt8(ascii: "s") { j += 1 }
+        return endsToken(t, j) ? j - i : nil
+    }
+
+    /// `YYYY-MM-DD`, `YYYY/MM/DD`, `DD.MM.YYYY` or `DD/MM/YYYY`, optionally followed by `T` or a space and a time.
     static func dateTime(_ t: ArraySlice<UInt8>, _ i: Int) -> Int? {
-        guard digits(t, i, 4), i + 4 < t.endIndex else { return nil }
-        let sep = t[i + 4]
-        guard sep == UInt8(ascii: "-") || sep == UInt8(ascii: "/"), digits(t, i + 5, 2), i + 7 < t.endIndex,
-              t[i + 7] == sep, digits(t, i + 8, 2) else { return nil }
-        var j = i + 10
+        var j: Int
+        if digits(t, i, 4), i + 4 < t.endIndex {
+            let sep = t[i + 4]
+            guard sep == UInt8(ascii: "-") || sep == UInt8(ascii: "/"), digits(t, i + 5, 2), i + 7 < t.endIndex,
+                  t[i + 7] == sep, digits(t, i + 8, 2) else { return nil }
+            j = i + 10
+        } else if digits(t, i, 2), i + 2 < t.endIndex {
+            let sep = t[i + 2]
+            guard sep == UInt8(ascii: ".") || sep == UInt8(ascii: "/"), digits(t, i + 3, 2), i + 5 < t.endIndex,
+                  t[i + 5] == sep, digits(t, i + 6, 4) else { return nil }
+            j = i + 10
+        } else {
+            return nil
+        }
         if j < t.endIndex, t[j] == UInt8(ascii: "T") || t[j] == 0x20, let n = time(t, j + 1) {
             j += 1 + n
             // A numeric zone: +01:00 / -0500.

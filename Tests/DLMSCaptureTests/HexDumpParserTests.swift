@@ -60,6 +60,12 @@ import Testing
                       HexRecord(bytes: [0x21], line: 2, direction: nil)])
     }
 
+    @Test func europeanDatesAndSecondTimestampsArePrefixes() {
+        let r = records("25.11.2026 12:00:01 TX 7E\n  0.000123 RX 7F\n1700000000.250000: 80\n01/03/2024 81")
+        #expect(r.map(\.bytes) == [[0x7E], [0x7F], [0x80], [0x81]])
+        #expect(r.map(\.direction) == ["TX", "RX", nil, nil])
+    }
+
     @Test func markerOnItsOwnLineAppliesToTheFollowingLines() {
         let r = records("TX:\n7E A0\n21\nRX:\n7E\n")
         #expect(r == [HexRecord(bytes: [0x7E, 0xA0, 0x21], line: 2, direction: "TX"),
