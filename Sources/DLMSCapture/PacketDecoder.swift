@@ -118,9 +118,9 @@ public enum PacketDecoder {
                                    _ defrag: inout IPDefragmenter, _ reassembling: Bool) -> PacketDecodeResult {
         let start = bytes.startIndex
         var r = ByteReader(bytes)
-        guard let vihl = r.readUInt8(), r.skip(1), let totalLength = r.readUInt16(), let identification = r.readUInt16(),
-              let fragField = r.readUInt16(), r.skip(1), let proto = r.readUInt8(), r.skip(2),
-              let src = r.readSlice(4), let dst = r.readSlice(4)
+        guard let vihl = r.readUInt8(), r.skip(1), let totalLength = r.readUInt16(),
+              let identification = r.readUInt16(), let fragField = r.readUInt16(), r.skip(1),
+              let proto = r.readUInt8(), r.skip(2), let src = r.readSlice(4), let dst = r.readSlice(4)
         else {
             return .malformed(DecodeError("ip.truncated", "frame too short for the IPv4 header", offset: start))
         }
