@@ -32,7 +32,8 @@ public struct HexDumpError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// A tolerant reader of hex text: plain hex (`7E A0 21`, `7ea021`, `0x7E, 0xA0`, `7E:A0:21`, C arrays), trace logs
 /// and dumps. Accepted at the start of a line, in any order:
-/// - timestamps: `12:00:01`, `12:00:01.123`, `2024-03-01 12:00:01`, `2024-03-01T12:00:01.5Z`, `[anything]`;
+/// - timestamps: `12:00:01`, `12:00:01.123`, `2024-03-01 12:00:01`, `2024-03-01T12:00:01.5Z`,
+///   `25.11.2026 12:00:01`, seconds with a fraction (`0.000123`), `[anything]`;
 /// - direction markers: `TX`, `RX` (also `SEND`, `SENT`, `RECV`, `RECEIVED`; any case, optional `:`), `->`, `<-`,
 ///   `>>`, `<<`, `>`, `<`;
 /// - dump offsets: `0000:`/`00000010:` (`xxd`; its ASCII column, after two spaces, is ignored) and a 7-8 digit
@@ -135,6 +136,12 @@ public struct HexDumpParser: Sendable {
 
     private mutating func line(_ raw: ArraySlice<UInt8>, _ out: inout [Item]) {
         lineNumber += 1
+        guard raw.count <= maximumLineLength else {
+            out.append(.error(HexDumpError(code: "hex.line-too-long",
+                                           message: "line longer than \(maximumLineLength) bytes skipped",
+                                           line: lineNumber, column: maximumLineLength + 1)))
+            return
+        }
         var text = raw
         if text.last == 0x0D { text = text.dropLast() }
         let base = text.startIndex
@@ -149,7 +156,7 @@ public struct HexDumpParser: Sendable {
         // Prefixes: timestamps, markers, an offset.
         var startsRecord = false
         var direction: String?
-        var offset: (value: UInt64, colon: Bool)?
+        var offset: (value: UInt64, asciiAfterBlanks: Bool)?
         for _ in 0..<8 {
             i = skipBlanks(text, i)
             guard i < text.endIndex else { break }
@@ -166,12 +173,15 @@ public struct HexDumpParser: Sendable {
             } else if let n = HexDumpParser.time(text, i) {
                 startsRecord = true
                 i += n
+            } else if let n = HexDumpParser.seconds(text, i) {
+                startsRecord = true
+                i += n
             } else if let (n, d) = HexDumpParser.marker(text, i) {
                 startsRecord = true
                 direction = d
                 i += n
-            } else if offset == nil, let (n, value, colon) = dumpOffset(text, i) {
-                offset = (value, colon)
+            } else if offset == nil, let (n, value, asciiAfterBlanks) = dumpOffset(text, i) {
+                offset = (value, asciiAfterBlanks)
                 i += n
             } else {
                 break
@@ -190,8 +200,8 @@ public struct HexDumpParser: Sendable {
             case 0x20, 0x09:
                 var j = i
                 while j < text.endIndex, text[j] == 0x20 || text[j] == 0x09 { j += 1 }
-                // xxd: two spaces after the groups start the ASCII column.
-                if offset?.colon == true, sawGroup, j - i >= 2 { break body }
+                // xxd, tshark -x: two or more spaces after the groups start the ASCII column.
+                if offset?.asciiAfterBlanks == true, sawGroup, j - i >= 2 { break body }
                 i = j
             case UInt8(ascii: "|"), UInt8(ascii: ">"):
                 if offset != nil { break body }  // hexdump -C `|ascii|`, od `>ascii<`
@@ -323,13 +333,33 @@ public struct HexDumpParser: Sendable {
         return endsToken(t, j) ? j - i : nil
     }
 
-    /// `YYYY-MM-DD` or `YYYY/MM/DD`, optionally followed by `T` or a space and a time.
+    /// Seconds with a fraction, as relative or epoch timestamps are printed (`0.000123`, `1700000000.5`).
+    static func seconds(_ t: ArraySlice<UInt8>, _ i: Int) -> Int? {
+        var j = i
+        while isDigit(t, j) { j += 1 }
+        guard j > i, j < t.endIndex, t[j] == UInt8(ascii: "."), isDigit(t, j + 1) else { return nil }
+        j += 1
+        while isDigit(t, j) { j += 1 }
+        if j < t.endIndex, t[j] == UInt8(ascii: ":") || t[j] == UInt8(ascii: "s") { j += 1 }
+        return endsToken(t, j) ? j - i : nil
+    }
+
+    /// `YYYY-MM-DD`, `YYYY/MM/DD`, `DD.MM.YYYY` or `DD/MM/YYYY`, optionally followed by `T` or a space and a time.
     static func dateTime(_ t: ArraySlice<UInt8>, _ i: Int) -> Int? {
-        guard digits(t, i, 4), i + 4 < t.endIndex else { return nil }
-        let sep = t[i + 4]
-        guard sep == UInt8(ascii: "-") || sep == UInt8(ascii: "/"), digits(t, i + 5, 2), i + 7 < t.endIndex,
-              t[i + 7] == sep, digits(t, i + 8, 2) else { return nil }
-        var j = i + 10
+        var j: Int
+        if digits(t, i, 4), i + 4 < t.endIndex {
+            let sep = t[i + 4]
+            guard sep == UInt8(ascii: "-") || sep == UInt8(ascii: "/"), digits(t, i + 5, 2), i + 7 < t.endIndex,
+                  t[i + 7] == sep, digits(t, i + 8, 2) else { return nil }
+            j = i + 10
+        } else if digits(t, i, 2), i + 2 < t.endIndex {
+            let sep = t[i + 2]
+            guard sep == UInt8(ascii: ".") || sep == UInt8(ascii: "/"), digits(t, i + 3, 2), i + 5 < t.endIndex,
+                  t[i + 5] == sep, digits(t, i + 6, 4) else { return nil }
+            j = i + 10
+        } else {
+            return nil
+        }
         if j < t.endIndex, t[j] == UInt8(ascii: "T") || t[j] == 0x20, let n = time(t, j + 1) {
             j += 1 + n
             // A numeric zone: +01:00 / -0500.
@@ -370,8 +400,10 @@ public struct HexDumpParser: Sendable {
         return endsToken(t, j) ? (j - i, direction) : nil
     }
 
-    /// A dump offset: 4-8 hex digits and a colon (`xxd`), or 6-8 hex digits followed by two-digit groups or by
-    /// nothing inside a dump (`hexdump -C`, `od -A x -t x1z`).
+    /// A dump offset: 4-8 hex digits and a colon (`xxd`); 4 hex digits, two or more blanks and a two-digit group
+    /// (`tshark -x`, Wireshark's "Copy as Hex Dump"); or 6-8 hex digits followed by a two-digit group, or alone
+    /// inside a dump (`hexdump -C`, `od -A x -t x1z`). The flag says whether the ASCII column starts after a run
+    /// of blanks (`xxd`, tshark) rather than at a `|` or `>` (hexdump, od, whose hex area has a double space).
     private func dumpOffset(_ t: ArraySlice<UInt8>, _ i: Int) -> (Int, UInt64, Bool)? {
         var j = i
         var value: UInt64 = 0
@@ -383,10 +415,18 @@ public struct HexDumpParser: Sendable {
         if count >= 4, count <= 8, j < t.endIndex, t[j] == UInt8(ascii: ":"), HexDumpParser.endsToken(t, j + 1) {
             return (count + 1, value, true)
         }
-        // Dumps print offsets that are multiples of the line width (8 or 16); data rarely happens to be one.
-        guard count >= 6, count <= 8, value % 8 == 0, HexDumpParser.endsToken(t, j) else { return nil }
+        if count == 4, value % 16 == 0, j + 1 < t.endIndex, t[j] == 0x20, t[j + 1] == 0x20 {
+            let k = skipBlanks(t, j)
+            guard k + 2 <= t.endIndex, HexDumpParser.nibble(t[k]) != nil, HexDumpParser.nibble(t[k + 1]) != nil,
+                  HexDumpParser.endsToken(t, k + 2) else { return nil }
+            return (count, value, true)
+        }
+        guard count >= 6, count <= 8, HexDumpParser.endsToken(t, j) else { return nil }
         let k = skipBlanks(t, j)
+        // The last line of a dump is the offset alone (the total length).
         if k == t.endIndex { return dumpMode ? (count, value, false) : nil }
+        // Dumps print offsets that are multiples of the line width (8 or 16); data rarely happens to be one.
+        guard value % 8 == 0 else { return nil }
         // The next token must be a two-digit group.
         guard k + 2 <= t.endIndex, HexDumpParser.nibble(t[k]) != nil, HexDumpParser.nibble(t[k + 1]) != nil,
               HexDumpParser.endsToken(t, k + 2) else { return nil }

@@ -10,8 +10,9 @@ import DLMSWire
 /// NULL (0), LOOP (108)  family(4), host or network byte order: 2 = IPv4; 24, 28, 30 = IPv6 (BSD, FreeBSD, Darwin)
 /// RAW (101, 12, 14), IPV4 (228), IPV6 (229)   the IP header comes first
 /// ```
-/// IPv4: the total length trims Ethernet padding; a non-first fragment cannot be decoded alone (reported as
-/// `ip.fragment`), the first fragment of a fragmented datagram gives a packet marked `fragmented`. IPv6: hop-by-hop,
+/// IPv4: the total length trims Ethernet padding. Fragments: with an `IPDefragmenter` they are reassembled;
+/// without one, a non-first fragment cannot be decoded alone (reported as `.malformed` with code `ip.fragment`)
+/// and the first fragment of a fragmented datagram gives a packet marked `fragmented`. IPv6: hop-by-hop,
 /// routing, fragment, destination-options and AH extension headers are skipped. TCP: data offset and options.
 /// Checksums are not verified (capture-side offloading makes them unreliable, as Wireshark's default assumes).
 ///
@@ -28,7 +29,23 @@ public enum PacketDecoder {
     static let maximumVLANTags = 8
     static let maximumIPv6ExtensionHeaders = 16
 
+    /// Decodes one frame on its own: fragments are not reassembled (see `decode(_:defragmenter:)`).
     public static func decode(_ frame: CapturedFrame) -> PacketDecodeResult {
+        var none = IPDefragmenter(maxDatagrams: 0)
+        return decode(frame, &none, reassembling: false)
+    }
+
+    /// Decodes one frame, reassembling fragmented IP datagrams in `defragmenter`: a fragment that does not
+    /// complete its datagram gives `.ignored`; the one that completes it gives the whole TCP segment or UDP
+    /// datagram, in its own frame. Fragments of a frame cut by the snap length are decoded as without a
+    /// defragmenter.
+    public static func decode(_ frame: CapturedFrame, defragmenter: inout IPDefragmenter) -> PacketDecodeResult {
+        decode(frame, &defragmenter, reassembling: true)
+    }
+
+    static func decode(_ frame: CapturedFrame, _ defrag: inout IPDefragmenter, reassembling: Bool)
+        -> PacketDecodeResult
+    {
         let bytes = frame.data[...]
         var r = ByteReader(bytes)
         let network: UInt16?  // ethertype of the network layer, nil = find it from the IP version nibble
@@ -83,8 +100,8 @@ public enum PacketDecoder {
             }
         }
         switch type {
-        case ethertypeIPv4: return decodeIPv4(frame, r.bytes)
-        case ethertypeIPv6: return decodeIPv6(frame, r.bytes)
+        case ethertypeIPv4: return decodeIPv4(frame, r.bytes, &defrag, reassembling)
+        case ethertypeIPv6: return decodeIPv6(frame, r.bytes, &defrag, reassembling)
         default: return .ignored
         }
     }
@@ -97,12 +114,13 @@ public enum PacketDecoder {
 
     /// RFC 791 §3.1: version/IHL, TOS, total length, identification, flags/fragment offset, TTL, protocol,
     /// checksum, source, destination, options.
-    private static func decodeIPv4(_ frame: CapturedFrame, _ bytes: ArraySlice<UInt8>) -> PacketDecodeResult {
+    private static func decodeIPv4(_ frame: CapturedFrame, _ bytes: ArraySlice<UInt8>,
+                                   _ defrag: inout IPDefragmenter, _ reassembling: Bool) -> PacketDecodeResult {
         let start = bytes.startIndex
         var r = ByteReader(bytes)
-        guard let vihl = r.readUInt8(), r.skip(1), let totalLength = r.readUInt16(), r.skip(2),
-              let fragField = r.readUInt16(), r.skip(1), let proto = r.readUInt8(), r.skip(2),
-              let src = r.readSlice(4), let dst = r.readSlice(4)
+        guard let vihl = r.readUInt8(), r.skip(1), let totalLength = r.readUInt16(),
+              let identification = r.readUInt16(), let fragField = r.readUInt16(), r.skip(1),
+              let proto = r.readUInt8(), r.skip(2), let src = r.readSlice(4), let dst = r.readSlice(4)
         else {
             return .malformed(DecodeError("ip.truncated", "frame too short for the IPv4 header", offset: start))
         }
@@ -128,6 +146,15 @@ public enum PacketDecoder {
         let moreFragments = fragField & 0x2000 != 0
         let fragmentOffset = Int(fragField & 0x1FFF) * 8
         guard proto == IPProtocol.tcp.rawValue || proto == IPProtocol.udp.rawValue else { return .ignored }
+        if reassembling, moreFragments || fragmentOffset != 0, declared <= bytes.count {
+            let key = IPDefragmenter.Key(source: Array(src), destination: Array(dst), proto: proto,
+                                         identification: UInt32(identification))
+            guard let whole = defrag.add(key, offset: fragmentOffset, more: moreFragments,
+                                         bytes: bytes[(start + headerLength)..<(start + declared)], time: frame.time)
+            else { return .ignored }
+            return decodeTransport(frame, proto: proto, src: Array(src), dst: Array(dst), whole[...], missing: 0,
+                                   fragmented: false)
+        }
         if fragmentOffset != 0 {
             return .malformed(DecodeError("ip.fragment",
                                           "IPv4 fragment at offset \(fragmentOffset) not reassembled",
@@ -144,7 +171,8 @@ public enum PacketDecoder {
     }
 
     /// RFC 8200 §3-4: fixed 40-byte header, then a chain of extension headers.
-    private static func decodeIPv6(_ frame: CapturedFrame, _ bytes: ArraySlice<UInt8>) -> PacketDecodeResult {
+    private static func decodeIPv6(_ frame: CapturedFrame, _ bytes: ArraySlice<UInt8>,
+                                   _ defrag: inout IPDefragmenter, _ reassembling: Bool) -> PacketDecodeResult {
         let start = bytes.startIndex
         var r = ByteReader(bytes)
         guard let v = r.readUInt8(), r.skip(3), let payloadLength = r.readUInt16(), var next = r.readUInt8(),
@@ -184,11 +212,23 @@ public enum PacketDecoder {
                 let length: Int
                 if next == 44 {
                     // Fragment header (RFC 8200 §4.5): next(1) reserved(1) offset/flags(2) identification(4).
-                    guard let offsetField = r.peekUInt8(at: 2).flatMap({ hi in r.peekUInt8(at: 3).map { lo in
-                        UInt16(hi) << 8 | UInt16(lo) } })
-                    else {
+                    var f = r
+                    guard f.skip(2), let offsetField = f.readUInt16(), let identification = f.readUInt32() else {
                         return truncatedOrMalformed(frame, "ip.truncated", "IPv6 fragment header cut short",
                                                     offset: at)
+                    }
+                    let more = offsetField & 1 != 0
+                    let fragmentStart = at + 8
+                    if reassembling, more || offsetField >> 3 != 0, end <= bytes.endIndex, fragmentStart <= end {
+                        // Only fragments whose fragmentable part starts with TCP or UDP are rebuilt.
+                        guard nh == 6 || nh == 17 else { return .ignored }
+                        let key = IPDefragmenter.Key(source: Array(src), destination: Array(dst), proto: nh,
+                                                     identification: identification)
+                        guard let whole = defrag.add(key, offset: Int(offsetField >> 3) * 8, more: more,
+                                                     bytes: bytes[fragmentStart..<end], time: frame.time)
+                        else { return .ignored }
+                        return decodeTransport(frame, proto: nh, src: Array(src), dst: Array(dst), whole[...],
+                                               missing: 0, fragmented: false)
                     }
                     let fragmentOffset = Int(offsetField >> 3) * 8
                     if fragmentOffset != 0 {
@@ -197,7 +237,7 @@ public enum PacketDecoder {
                                                       "IPv6 fragment at offset \(fragmentOffset) not reassembled",
                                                       offset: at + 2))
                     }
-                    fragmented = offsetField & 1 != 0
+                    fragmented = more
                     length = 8
                 } else if next == 51 {
                     length = (Int(lenUnits) + 2) * 4  // AH counts 4-byte units (RFC 4302 §2.2)

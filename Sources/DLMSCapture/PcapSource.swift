@@ -55,7 +55,9 @@ public final class PcapSource: FrameSource {
         }
         guard let h = opened else {
             let name = path == "-" ? "standard input" : path
-            throw CaptureError("\(name): \(PcapSource.cString(errbuf))")
+            let reason = PcapSource.cString(errbuf)
+            // libpcap names the file itself in some messages ("x.pcap: No such file or directory").
+            throw CaptureError(reason.hasPrefix(name) ? reason : "\(name): \(reason)")
         }
         handle = h
         linkType = pcap_datalink(h)

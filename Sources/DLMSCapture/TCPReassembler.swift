@@ -20,7 +20,7 @@ import DLMSWire
 /// of the packet whose arrival made it happen (for `finish()`, the last packet seen). Memory is bounded: closed
 /// connections are forgotten after `closedLinger`, silent ones after `idleTimeout`, and beyond `maxConnections`
 /// the least recently used ones are evicted (`.closed(reason: "evicted")`).
-public struct TCPReassembler {
+public struct TCPReassembler: Sendable {
     struct FlowKey: Hashable {
         var proto: UInt8
         var lo: Endpoint
