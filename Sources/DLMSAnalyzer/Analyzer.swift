@@ -17,6 +17,7 @@ public final class Analyzer {
     var conversationOrder = 0
     var streams: [StreamKey: StreamDecoder] = [:]
     var reassembler = TCPReassembler()
+    var defragmenter = IPDefragmenter()
     var currentSource = ""
 
     let engine: SecurityEngine
@@ -108,7 +109,7 @@ public final class Analyzer {
             guard let f = frame else { break }
             summary.frames += 1
             summary.bytes += f.data.count
-            switch PacketDecoder.decode(f) {
+            switch PacketDecoder.decode(f, defragmenter: &defragmenter) {
             case .ignored:
                 continue
             case .malformed(let e):

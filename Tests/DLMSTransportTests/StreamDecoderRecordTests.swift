@@ -38,8 +38,10 @@ import Testing
             try #require(length != nil)
             #expect(r.remaining == length ?? -1, "frames \(a.frames)")
         }
-        let bare = apdus.filter { if case .raw = $0.kind { return true } else { return false } }
-        #expect(bare.map(\.frames) == [41, 42, 44, 45, 46, 47, 48, 49, 50, 51].map { [$0] })
+        // Datagrams 41... carry APDUs behind the IEC 61334-4-32 LLC header 90 01 01, not HDLC.
+        let plc = apdus.filter { if case .iec432(let llc) = $0.kind { return llc == [0x90, 0x01, 0x01] } else { return false } }
+        #expect(plc.map(\.frames) == [41, 42, 44, 45, 46, 47, 48, 49, 50, 51].map { [$0] })
+        #expect(plc.first?.bytes.first == 0x60)  // an AARQ
     }
 
     @Test func aRawStreamMayMixHDLCAndWrapperFrames() throws {
