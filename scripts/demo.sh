@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Builds dlmsdump (installing what is missing) and runs it on a sample capture with its sample keyring.
+# Builds dlmsdump (installing the system packages it needs when missing) and runs it with the given arguments,
+# by default on a sample capture with its sample keyring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 swift build -c release --product dlmsdump >&2
+# git does not keep file modes: make the sample keyrings private again, as dlmsdump asks of any keyring.
+chmod 600 Keyring/*.json
+if (($# == 0)); then
+  set -- --keyring Keyring/wrapper-hls-gmac-authenc.json Captures/gurux/wrapper-hls-gmac-authenc.pcap
+fi
 exec .build/release/dlmsdump "$@"
