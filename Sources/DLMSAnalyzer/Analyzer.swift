@@ -76,12 +76,7 @@ public final class Analyzer {
     public func finish() {
         flushStreams()
         for key in conversations.keys.sorted(by: { $0.order < $1.order }) {
-            guard var c = conversations[key] else { continue }
-            for note in c.state.finish() {
-                emitError(code: "block.incomplete", message: note, frames: [], time: nil, conversation: c.id,
-                          direction: nil, offset: nil)
-            }
-            conversations[key] = c
+            closeConversation(key, frame: summary.frames, time: nil)
         }
         summary.conversations = conversationOrder
         if options.summaryRecord { renderer.render(.summary(summary)) }
@@ -140,7 +135,7 @@ public final class Analyzer {
             var c = conversation(key, carrier: "tcp")
             if c.endpoints == nil { c.endpoints = (from, to) }
             conversations[key] = c
-            let skey = StreamKey(conversation: key, from: from.description)
+            let skey = StreamKey(conversation: key, from: from)
             var dec = streams[skey] ?? StreamDecoder(framing: .auto, limits: options.limits)
             let isUDP = c.carrier == "udp"
             let events = isUDP ? dec.feedRecord(bytes, frame: frame, time: time)
@@ -155,22 +150,23 @@ public final class Analyzer {
             conversationError(key, code: "tcp.gap",
                               message: "\(missing) bytes missing from \(from) to \(to); resynchronising",
                               frames: [frame], time: time, direction: dir, offset: nil)
-            let skey = StreamKey(conversation: key, from: from.description)
+            let skey = StreamKey(conversation: key, from: from)
             if var dec = streams[skey] {
                 let events = dec.gap(missing: missing, frame: frame, time: time)
                 streams[skey] = dec
                 for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to)) }
             }
-        case .closed(let id, _, _, _):
+        case .closed(let id, _, let frame, let time):
             let key = ConversationKey.connection(id)
+            defer { closeConversation(key, frame: frame, time: time) }
             for (skey, var dec) in streams where skey.conversation == key {
                 let events = dec.finish()
                 streams[skey] = nil
                 let from = skey.from
                 for e in events {
                     let c = conversations[key]
-                    let fromEP = c?.endpoints.flatMap { $0.0.description == from ? $0.0 : $0.1 }
-                    let toEP = c?.endpoints.flatMap { $0.0.description == from ? $0.1 : $0.0 }
+                    let fromEP = c?.endpoints.flatMap { $0.0 == from ? $0.0 : $0.1 }
+                    let toEP = c?.endpoints.flatMap { $0.0 == from ? $0.1 : $0.0 }
                     if let f = fromEP, let t = toEP {
                         handleTransport(e, key: key, from: .endpoint(f), to: .endpoint(t))
                     }
@@ -184,6 +180,20 @@ public final class Analyzer {
                 emitError(code: code, message: message, frames: [frame], time: time, conversation: "-",
                           direction: nil, offset: nil)
             }
+        }
+    }
+
+    /// A connection ended: what it left unfinished is reported and its state is dropped (memory stays bounded by
+    /// the connections open at once, not by the capture's length).
+    func closeConversation(_ key: ConversationKey, frame: Int, time: Timestamp?) {
+        guard let c = conversations.removeValue(forKey: key) else { return }
+        guard c.confirmed else { return }
+        var notes = c.state.finish()
+        if let n = c.gbtClient.unfinished() { notes.append(n) }
+        if let n = c.gbtServer.unfinished() { notes.append(n) }
+        for note in notes {
+            emitError(code: "block.incomplete", message: note, frames: [frame], time: time, conversation: c.id,
+                      direction: nil, offset: nil)
         }
     }
 

@@ -24,7 +24,7 @@ enum ConversationKey: Hashable, CustomStringConvertible {
 
 struct StreamKey: Hashable {
     var conversation: ConversationKey
-    var from: String
+    var from: Endpoint
 }
 
 /// One side of a conversation as far as the analyzer can name it.
@@ -35,7 +35,9 @@ enum Party: Hashable {
     case unknown
 }
 
-struct Conversation {
+/// A reference type on purpose: its state (block transfers, security, GBT) is mutated for every APDU, and a struct
+/// copied out of the conversation table and written back would copy that state each time.
+final class Conversation {
     var id: String
     var carrier: String
     var endpoints: (Endpoint, Endpoint)?
@@ -56,6 +58,12 @@ struct Conversation {
     var security = AssociationSecurity()
     var gbtClient = GBTReassembler()
     var gbtServer = GBTReassembler()
+
+    init(id: String, carrier: String, state: ConversationState) {
+        self.id = id
+        self.carrier = carrier
+        self.state = state
+    }
     var firstFrame: Int?
 }
 
@@ -63,7 +71,7 @@ extension Analyzer {
     func conversation(_ key: ConversationKey, carrier: String) -> Conversation {
         if let c = conversations[key] { return c }
         // The id is given when the conversation shows DLMS (`confirm`), so flows of other protocols take no number.
-        var c = Conversation(id: "-", carrier: carrier, state: ConversationState(id: "-"))
+        let c = Conversation(id: "-", carrier: carrier, state: ConversationState(id: "-"))
         if case .connection = key {} else { c.bareAPDUsAllowed = true }
         conversations[key] = c
         return c
