@@ -221,7 +221,11 @@ public struct ECPrivateKey: Sendable, CustomStringConvertible, CustomDebugString
     public var description: String { "ECPrivateKey(\(curve.rawValue), <redacted>)" }
     public var debugDescription: String { description }
 
-    func makePKey() -> PKey? { Self.pkey(scalar: scalar.bytes, curve: curve) }
+    func makePKey() -> PKey? {
+        var d = scalar.withUnsafeBytes { Array($0) }
+        defer { wipe(&d) }
+        return Self.pkey(scalar: d, curve: curve)
+    }
 
     /// A libcrypto key from a DER SEC1 ECPrivateKey without the public key, which libcrypto then computes:
     /// `SEQUENCE { INTEGER 1, OCTET STRING d, [0] curve OID }` (RFC 5915 §3).

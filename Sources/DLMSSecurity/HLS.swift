@@ -17,10 +17,12 @@ public enum HLS {
                                  authenticationKey: SecretKey) -> [UInt8]? {
         guard systemTitle.count == 8 else { return nil }
         let iv = DLMSCipher.iv(systemTitle: systemTitle, invocationCounter: invocationCounter)
-        var aad = [securityControl] + authenticationKey.bytes + Array(challenge)
+        var aad = [securityControl] + authenticationKey.withUnsafeBytes { Array($0) } + Array(challenge)
         defer { wipe(&aad) }
-        guard let tag = AESGCM.gmac(key: encryptionKey.bytes, iv: iv, aad: aad, tagLength: DLMSCipher.tagLength)
-        else { return nil }
+        let tag = encryptionKey.withUnsafeBytes { k in
+            AESGCM.gmac(key: k, iv: iv, aad: aad, tagLength: DLMSCipher.tagLength)
+        }
+        guard let tag else { return nil }
         return [securityControl] + Array(iv.suffix(4)) + tag
     }
 
