@@ -73,6 +73,18 @@ public final class DLMSCipher {
         securityControl: SecurityControl, systemTitle: some Collection<UInt8>, invocationCounter: UInt32,
         payload: ArraySlice<UInt8>, encryptionKey: SecretKey, authenticationKey: SecretKey?
     ) -> UnprotectOutcome {
+        unprotect(securityControl: securityControl, systemTitle: systemTitle, invocationCounter: invocationCounter,
+                  payload: payload, encryptionKey: encryptionKey, authenticationKey: authenticationKey,
+                  aadExtra: [UInt8]()[...])
+    }
+
+    /// `unprotect` with `aadExtra` inserted in the AAD after SC ‖ AK (and before the plaintext for
+    /// authentication only): the general-ciphering header of Connexo's layout.
+    func unprotect(
+        securityControl: SecurityControl, systemTitle: some Collection<UInt8>, invocationCounter: UInt32,
+        payload: ArraySlice<UInt8>, encryptionKey: SecretKey, authenticationKey: SecretKey?,
+        aadExtra: ArraySlice<UInt8>
+    ) -> UnprotectOutcome {
         if let problem = Self.check(securityControl, systemTitle: systemTitle, encryptionKey: encryptionKey) {
             return problem
         }
@@ -101,9 +113,10 @@ public final class DLMSCipher {
                 return .decryptedUnverified(p, .noAuthenticationKey)
             }
             var aad: [UInt8] = []
-            aad.reserveCapacity(1 + ak.count)
+            aad.reserveCapacity(1 + ak.count + aadExtra.count)
             aad.append(sc)
             ak.withUnsafeBytes { aad.append(contentsOf: $0) }
+            aad.append(contentsOf: aadExtra)
             defer { wipe(&aad) }
             let p = encryptionKey.withUnsafeBytes { k in
                 gcm.decrypt(key: k, iv: iv, aad: aad, ciphertext: ciphertext, tag: tag)
@@ -120,9 +133,10 @@ public final class DLMSCipher {
                 return .decryptedUnverified(Array(plaintext), .noAuthenticationKey)
             }
             var aad: [UInt8] = []
-            aad.reserveCapacity(1 + ak.count + plaintext.count)
+            aad.reserveCapacity(1 + ak.count + aadExtra.count + plaintext.count)
             aad.append(sc)
             ak.withUnsafeBytes { aad.append(contentsOf: $0) }
+            aad.append(contentsOf: aadExtra)
             aad.append(contentsOf: plaintext)
             defer { wipe(&aad) }
             let ok = encryptionKey.withUnsafeBytes { k in
@@ -143,6 +157,16 @@ public final class DLMSCipher {
         securityControl: SecurityControl, systemTitle: some Collection<UInt8>, invocationCounter: UInt32,
         plaintext: some Collection<UInt8>, encryptionKey: SecretKey, authenticationKey: SecretKey?
     ) -> [UInt8]? {
+        protect(securityControl: securityControl, systemTitle: systemTitle, invocationCounter: invocationCounter,
+                plaintext: plaintext, encryptionKey: encryptionKey, authenticationKey: authenticationKey,
+                aadExtra: [])
+    }
+
+    func protect(
+        securityControl: SecurityControl, systemTitle: some Collection<UInt8>, invocationCounter: UInt32,
+        plaintext: some Collection<UInt8>, encryptionKey: SecretKey, authenticationKey: SecretKey?,
+        aadExtra: [UInt8]
+    ) -> [UInt8]? {
         if Self.check(securityControl, systemTitle: systemTitle, encryptionKey: encryptionKey) != nil { return nil }
         let iv = Self.iv(systemTitle: systemTitle, invocationCounter: invocationCounter)
         let sc = securityControl.rawValue
@@ -153,7 +177,7 @@ public final class DLMSCipher {
             return encryptionKey.withUnsafeBytes { gcm.gctr(key: $0, iv: iv, input: plaintext) }
         case .authenticatedEncryption:
             guard let ak = authenticationKey else { return nil }
-            var aad = [sc] + ak.withUnsafeBytes { Array($0) }
+            var aad = [sc] + ak.withUnsafeBytes { Array($0) } + aadExtra
             defer { wipe(&aad) }
             let sealed = encryptionKey.withUnsafeBytes { k in gcm.encrypt(key: k, iv: iv, aad: aad, plaintext: plaintext) }
             guard let (c, t) = sealed else { return nil }
@@ -161,7 +185,7 @@ public final class DLMSCipher {
         case .authenticationOnly:
             guard let ak = authenticationKey else { return nil }
             let p = Array(plaintext)
-            var aad = [sc] + ak.withUnsafeBytes { Array($0) } + p
+            var aad = [sc] + ak.withUnsafeBytes { Array($0) } + aadExtra + p
             defer { wipe(&aad) }
             guard let t = encryptionKey.withUnsafeBytes({ gcm.gmac(key: $0, iv: iv, aad: aad) }) else { return nil }
             return p + t
