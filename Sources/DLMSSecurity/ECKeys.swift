@@ -110,8 +110,8 @@ public struct ECPublicKey: Sendable, Hashable, CustomStringConvertible {
         case 64, 96: full = [0x04] + b
         default: return nil
         }
-        guard full.first == 0x04, let curve: ECCurve = full.count == 65 ? .p256 : .p384 else { return nil }
-        self.curve = curve
+        guard full.first == 0x04 else { return nil }
+        self.curve = full.count == 65 ? .p256 : .p384
         self.uncompressedPoint = full
         // Validation: libcrypto decodes the point and rejects one off the curve.
         guard makePKey() != nil else { return nil }

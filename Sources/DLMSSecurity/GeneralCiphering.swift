@@ -41,6 +41,36 @@ public enum GeneralCiphering {
         return (.authenticationFailed, nil)
     }
 
+    /// The header bytes as they stand on the wire, from its decoded fields (absent fields are empty octet
+    /// strings, i.e. a single `00`): `OS(transaction-id) ‖ OS(originator-system-title) ‖
+    /// OS(recipient-system-title) ‖ OS(date-time) ‖ OS(other-information)`. Used for the Connexo AAD layout and
+    /// for general-signing's signed bytes.
+    public static func header(transactionID: [UInt8]?, originatorSystemTitle: [UInt8]?,
+                              recipientSystemTitle: [UInt8]?, dateTime: [UInt8]?, otherInformation: [UInt8]?)
+        -> [UInt8] {
+        var out: [UInt8] = []
+        for field in [transactionID, originatorSystemTitle, recipientSystemTitle, dateTime, otherInformation] {
+            let v = field ?? []
+            appendAXDRLength(v.count, to: &out)
+            out += v
+        }
+        return out
+    }
+
+    /// A-XDR length: one byte below 128, else 0x80|n followed by n big-endian bytes (IEC 61334-6 / BER).
+    static func appendAXDRLength(_ n: Int, to out: inout [UInt8]) {
+        if n < 0x80 {
+            out.append(UInt8(n))
+        } else if n <= 0xFF {
+            out += [0x81, UInt8(n)]
+        } else if n <= 0xFFFF {
+            out += [0x82, UInt8(n >> 8), UInt8(n & 0xFF)]
+        } else {
+            out += [0x84, UInt8(truncatingIfNeeded: n >> 24), UInt8(truncatingIfNeeded: n >> 16),
+                    UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)]
+        }
+    }
+
     /// The inverse of `unprotect` under one chosen layout (for tests and `encode --protect`).
     public static func protect(
         cipher: DLMSCipher, layout: AADLayout, securityControl: SecurityControl,

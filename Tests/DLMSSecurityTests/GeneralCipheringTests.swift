@@ -46,6 +46,14 @@ import Testing
         #expect(Array(header) == hex("080102030405060708 084D4D4D0000BC614E 084D4D4D0000000001 00 00"))
         #expect(Array(table41[30..<37]) == hex("01 02 01 01 81 80 C3"))
         #expect(Array(table41[164..<166]) == hex("81EB") && cipheredContent.count == 0xEB)
+        // The header rebuilt from its decoded fields is the wire header.
+        #expect(GeneralCiphering.header(transactionID: hex("0102030405060708"), originatorSystemTitle: clientTitle,
+                                        recipientSystemTitle: serverTitle, dateTime: nil, otherInformation: [])
+                == Array(header))
+        var long: [UInt8] = []
+        GeneralCiphering.appendAXDRLength(200, to: &long)
+        GeneralCiphering.appendAXDRLength(0x1234, to: &long)
+        #expect(long == [0x81, 200, 0x82, 0x12, 0x34])
     }
 
     @Test func tableC2OnePassAgreedKeyIsDerivedAndItsSignatureVerifiesOverXY() throws {
