@@ -110,14 +110,20 @@ public final class AESGCM {
         guard Self.update(ctx, aad: aad, encrypt: false) else { forget(); return nil }
         var out = [UInt8](repeating: 0, count: ciphertext.count)
         guard Self.update(ctx, input: ciphertext, output: &out, encrypt: false) else { forget(); return nil }
-        var tagBytes = Array(tag)
-        guard EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, Int32(tagBytes.count), &tagBytes) == 1 else {
+        // libcrypto copies the expected tag; it never writes through this pointer.
+        let tagSet = withBytes(tag) { t in
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, Int32(t.count), UnsafeMutableRawPointer(mutating: t.baseAddress))
+        }
+        guard tagSet == 1 else {
             forget()
             return nil
         }
-        var final = [UInt8](repeating: 0, count: 16)
-        var n: Int32 = 0
-        guard EVP_DecryptFinal_ex(ctx, &final, &n) == 1 else {
+        // GCM's final step writes no bytes; the scratch block is only there because the API takes a buffer.
+        let finalOK = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { scratch -> Bool in
+            var n: Int32 = 0
+            return EVP_DecryptFinal_ex(ctx, scratch.baseAddress, &n) == 1 && n == 0
+        }
+        guard finalOK else {
             // The tag did not verify: never hand out the unauthenticated plaintext from this function.
             wipe(&out)
             clearOpenSSLErrors()
