@@ -45,9 +45,9 @@ public enum HLS {
 
     /// f(challenge) for mechanism 6: `SHA-256(secret ‖ ST_signer ‖ ST_peer ‖ challenge_peer ‖ challenge_signer)`.
     /// For the client: SHA-256(secret ‖ ST_C ‖ ST_S ‖ StoC ‖ CtoS); for the server: SHA-256(secret ‖ ST_S ‖ ST_C ‖
-    /// CtoS ‖ StoC) (Gurux.Java `GXDLMSClient`/`GXDLMSServerBase` build these before `GXSecure.secure`; confirmed
-    /// on Captures/gurux/wrapper-hls-sha256-authenc). The HLS secret is the association's secret (Gurux: the
-    /// password).
+    /// CtoS ‖ StoC) (Gurux.Java `objects/GXDLMSAssociationLogicalName.java` replyToHlsAuthentication builds both
+    /// before `GXSecure.secure` hashes them; confirmed on Captures/gurux/wrapper-hls-sha256-authenc). The HLS
+    /// secret is the association's secret (Gurux: the password).
     public static func sha256Reply(secret: some Collection<UInt8>, signerSystemTitle: some Collection<UInt8>,
                                    peerSystemTitle: some Collection<UInt8>, peerChallenge: some Collection<UInt8>,
                                    signerChallenge: some Collection<UInt8>) -> [UInt8]? {
@@ -72,8 +72,9 @@ public enum HLS {
     // MARK: - Mechanism 7: ECDSA
 
     /// The bytes a mechanism-7 reply signs: `ST_signer ‖ ST_peer ‖ challenge_peer ‖ challenge_signer`
-    /// (client: ST_C ‖ ST_S ‖ StoC ‖ CtoS; server: ST_S ‖ ST_C ‖ CtoS ‖ StoC; Gurux `GXSecure.secure` for
-    /// HIGH_ECDSA, confirmed on Captures/gurux/wrapper-suite{1,2}-ecdsa).
+    /// (client: ST_C ‖ ST_S ‖ StoC ‖ CtoS; server: ST_S ‖ ST_C ‖ CtoS ‖ StoC; Gurux.Java
+    /// `GXDLMSAssociationLogicalName.replyToHlsAuthentication` verifies the client's this way; confirmed on
+    /// Captures/gurux/wrapper-suite{1,2}-ecdsa, both directions).
     public static func ecdsaSignedData(signerSystemTitle: some Collection<UInt8>,
                                        peerSystemTitle: some Collection<UInt8>, peerChallenge: some Collection<UInt8>,
                                        signerChallenge: some Collection<UInt8>) -> [UInt8] {
