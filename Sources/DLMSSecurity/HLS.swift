@@ -1,3 +1,5 @@
+internal import CLibcrypto
+
 /// The high-level-security (HLS) passes 3 and 4 of the association, IEC 62056-5-3 §9.2.7.4 (security-layouts.md):
 /// the client answers the server's challenge StoC with f(StoC), the server answers CtoS with f(CtoS), each carried
 /// in the `reply_to_HLS_authentication` method of the association object (class 15 method 1).
@@ -39,6 +41,35 @@ public enum HLS {
                                        authenticationKey: authenticationKey)
         else { return false }
         return constantTimeEqual(expected, r)
+    }
+
+    // MARK: - Mechanisms 3 and 4: MD5, SHA-1
+
+    /// The digest of mechanisms 3 (MD5) and 4 (SHA-1), both deprecated by the Green Book but still met in the field.
+    public enum LegacyDigest: Sendable, Hashable {
+        case md5, sha1
+    }
+
+    /// f(challenge) for mechanism 3 or 4: `H(challenge ‖ secret)`, where challenge is the peer's (StoC for the
+    /// client's reply) (Gurux.Java `GXSecure.secure`: `challenge.set(data); challenge.set(secret)`).
+    public static func legacyDigestReply(_ digest: LegacyDigest, challenge: some Collection<UInt8>,
+                                         secret: some Collection<UInt8>) -> [UInt8]? {
+        let md: OpaquePointer?
+        let length: Int
+        switch digest {
+        case .md5: (md, length) = (EVP_md5(), 16)
+        case .sha1: (md, length) = (EVP_sha1(), 20)
+        }
+        guard let md else { return nil }
+        var s = Array(secret)
+        defer { wipe(&s) }
+        return SHA.digest(md: md, length: length, parts: [Array(challenge)[...], s[...]], secretAfterFirst: nil)
+    }
+
+    public static func verifyLegacyDigest(_ digest: LegacyDigest, reply: some Collection<UInt8>,
+                                          challenge: some Collection<UInt8>, secret: some Collection<UInt8>) -> Bool {
+        guard let expected = legacyDigestReply(digest, challenge: challenge, secret: secret) else { return false }
+        return constantTimeEqual(expected, Array(reply))
     }
 
     // MARK: - Mechanism 6: SHA-256

@@ -34,9 +34,14 @@ public enum SHA {
     /// in place.
     static func hash(_ algorithm: Algorithm, parts: [ArraySlice<UInt8>],
                      secretAfterFirst secret: UnsafeBufferPointer<UInt8>?) -> [UInt8]? {
-        guard let context = DigestContext(), let md = algorithm.md,
-            EVP_DigestInit_ex(context.ctx, md, nil) == 1
-        else { return nil }
+        guard let md = algorithm.md else { return nil }
+        return digest(md: md, length: algorithm.digestLength, parts: parts, secretAfterFirst: secret)
+    }
+
+    /// Any libcrypto digest over `parts[0] ‖ secret ‖ parts[1...]`.
+    static func digest(md: OpaquePointer, length: Int, parts: [ArraySlice<UInt8>],
+                       secretAfterFirst secret: UnsafeBufferPointer<UInt8>?) -> [UInt8]? {
+        guard let context = DigestContext(), EVP_DigestInit_ex(context.ctx, md, nil) == 1 else { return nil }
         for (i, part) in parts.enumerated() {
             if !part.isEmpty {
                 let rc = part.withUnsafeBytes { EVP_DigestUpdate(context.ctx, $0.baseAddress, $0.count) }
@@ -48,7 +53,7 @@ public enum SHA {
         }
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var n: UInt32 = 0
-        guard EVP_DigestFinal_ex(context.ctx, &out, &n) == 1, Int(n) == algorithm.digestLength else { return nil }
+        guard EVP_DigestFinal_ex(context.ctx, &out, &n) == 1, Int(n) == length else { return nil }
         return Array(out.prefix(Int(n)))
     }
 
