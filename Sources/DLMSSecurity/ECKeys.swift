@@ -263,6 +263,11 @@ func groupOf(_ key: PKey) -> ECCurve? {
 
 /// The uncompressed public point of an EC key.
 func encodedPublicKey(_ key: PKey, curve: ECCurve) -> [UInt8]? {
+    // A key read from a compressed point would be exported compressed: ask for the uncompressed form.
+    guard EVP_PKEY_set_utf8_string_param(key.pkey, "point-format", "uncompressed") == 1 else {
+        clearOpenSSLErrors()
+        return nil
+    }
     var out = [UInt8](repeating: 0, count: 1 + 2 * curve.coordinateLength)
     var n = 0
     guard EVP_PKEY_get_octet_string_param(key.pkey, "encoded-pub-key", &out, out.count, &n) == 1,
