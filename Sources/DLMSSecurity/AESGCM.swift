@@ -112,7 +112,8 @@ public final class AESGCM {
         guard Self.update(ctx, input: ciphertext, output: &out, encrypt: false) else { forget(); return nil }
         // libcrypto copies the expected tag; it never writes through this pointer.
         let tagSet = withBytes(tag) { t in
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, Int32(t.count), UnsafeMutableRawPointer(mutating: t.baseAddress))
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, Int32(t.count),
+                                UnsafeMutableRawPointer(mutating: t.baseAddress))
         }
         guard tagSet == 1 else {
             forget()
@@ -143,7 +144,9 @@ public final class AESGCM {
     /// GCM keystream without any tag. Used for DLMS encryption-only protection, and to read A+E ciphertext when
     /// the authentication key is unknown (the result is then unauthenticated). Encryption and decryption are
     /// the same operation.
-    public func gctr(key: some Collection<UInt8>, iv: some Collection<UInt8>, input: some Collection<UInt8>) -> [UInt8]? {
+    public func gctr(
+        key: some Collection<UInt8>, iv: some Collection<UInt8>, input: some Collection<UInt8>
+    ) -> [UInt8]? {
         guard iv.count == 12, let mode = Self.ctrMode(keyLength: key.count) else { return nil }
         // GCM increments only the low 32 bits (inc32) while OpenSSL's CTR mode increments all 128; they agree
         // unless the low word wraps, which needs 2^32 - 2 blocks (64 GiB): refuse such input.
@@ -178,7 +181,9 @@ public final class AESGCM {
         AESGCM()?.gmac(key: key, iv: iv, aad: aad, tagLength: tagLength)
     }
 
-    public static func gctr(key: some Collection<UInt8>, iv: some Collection<UInt8>, input: some Collection<UInt8>) -> [UInt8]? {
+    public static func gctr(
+        key: some Collection<UInt8>, iv: some Collection<UInt8>, input: some Collection<UInt8>
+    ) -> [UInt8]? {
         AESGCM()?.gctr(key: key, iv: iv, input: input)
     }
 

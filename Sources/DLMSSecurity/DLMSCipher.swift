@@ -179,7 +179,9 @@ public final class DLMSCipher {
             guard let ak = authenticationKey else { return nil }
             var aad = [sc] + ak.withUnsafeBytes { Array($0) } + aadExtra
             defer { wipe(&aad) }
-            let sealed = encryptionKey.withUnsafeBytes { k in gcm.encrypt(key: k, iv: iv, aad: aad, plaintext: plaintext) }
+            let sealed = encryptionKey.withUnsafeBytes { k in
+                gcm.encrypt(key: k, iv: iv, aad: aad, plaintext: plaintext)
+            }
             guard let (c, t) = sealed else { return nil }
             return c + t
         case .authenticationOnly:
