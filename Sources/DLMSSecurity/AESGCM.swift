@@ -4,16 +4,73 @@ internal import CLibcrypto
 /// is what DLMS uses (IV = system title ‖ invocation counter, IEC 62056-5-3 §5.3.3).
 ///
 /// A value of this class owns one `EVP_CIPHER_CTX` and reuses it across calls, so a decoder that decrypts many
-/// APDUs keeps one `AESGCM` per thread. It is not `Sendable`. The static functions create a temporary context.
+/// APDUs keeps one `AESGCM` per thread: the ciphers are fetched once, and when the key is the one of the previous
+/// call only the IV is set (no new key schedule). It is not `Sendable`. The static functions create a temporary
+/// context.
 ///
 /// All functions return `nil` when the key is not 16 or 32 bytes, the IV is empty, the tag length is outside
 /// 4...16, or libcrypto fails; `decrypt` also returns `nil` when the tag does not verify.
 public final class AESGCM {
     private let context: CipherContext
+    private var ciphers: [Mode: FetchedCipher] = [:]
+    /// What the context was last keyed with; `nil` after a failure (forces a full initialisation).
+    private var keyed: (mode: Mode, ivLength: Int, key: [UInt8])?
+
+    private enum Mode: Hashable {
+        case gcm128, gcm256, ctr128, ctr256
+
+        var name: String {
+            switch self {
+            case .gcm128: return "AES-128-GCM"
+            case .gcm256: return "AES-256-GCM"
+            case .ctr128: return "AES-128-CTR"
+            case .ctr256: return "AES-256-CTR"
+            }
+        }
+
+        var isGCM: Bool { self == .gcm128 || self == .gcm256 }
+    }
 
     public init?() {
         guard let c = CipherContext() else { return nil }
         context = c
+    }
+
+    deinit {
+        if var k = keyed?.key { wipe(&k) }
+    }
+
+    /// Initialises the context for one operation. With the key, mode and IV length of the previous call, only
+    /// the IV is set (EVP_EncryptInit(3): "a NULL key … reuse the previously set key").
+    private func start(_ mode: Mode, key: some Collection<UInt8>, iv: some Collection<UInt8>, encrypt: Bool) -> Bool {
+        let ctx = context.ctx
+        let enc: Int32 = encrypt ? 1 : 0
+        if let k = keyed, k.mode == mode, k.ivLength == iv.count, k.key.elementsEqual(key) {
+            let rc = withBytes(iv) { v in EVP_CipherInit_ex(ctx, nil, nil, nil, v.baseAddress, enc) }
+            if rc == 1 { return true }
+            forget()
+            return false
+        }
+        forget()
+        if ciphers[mode] == nil { ciphers[mode] = FetchedCipher(name: mode.name) }
+        guard let cipher = ciphers[mode]?.cipher, EVP_CipherInit_ex(ctx, cipher, nil, nil, nil, enc) == 1 else {
+            return false
+        }
+        if mode.isGCM, iv.count != 12 {
+            guard EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, Int32(iv.count), nil) == 1 else { return false }
+        }
+        let rc = withBytes(key) { k in
+            withBytes(iv) { v in EVP_CipherInit_ex(ctx, nil, nil, k.baseAddress, v.baseAddress, enc) }
+        }
+        guard rc == 1 else { return false }
+        keyed = (mode, iv.count, Array(key))
+        return true
+    }
+
+    private func forget() {
+        if var k = keyed?.key { wipe(&k) }
+        keyed = nil
+        _ = context.reset()
     }
 
     // MARK: - GCM
@@ -24,23 +81,18 @@ public final class AESGCM {
         key: some Collection<UInt8>, iv: some Collection<UInt8>, aad: some Collection<UInt8>,
         plaintext: some Collection<UInt8>, tagLength: Int = 12
     ) -> (ciphertext: [UInt8], tag: [UInt8])? {
-        guard (4...16).contains(tagLength),
-            let cipher = Self.gcmCipher(keyLength: key.count), iv.count > 0, iv.count <= 128
+        guard (4...16).contains(tagLength), let mode = Self.gcmMode(keyLength: key.count), iv.count > 0,
+            iv.count <= 128, start(mode, key: key, iv: iv, encrypt: true)
         else { return nil }
         let ctx = context.ctx
-        defer { _ = context.reset() }
-        guard EVP_EncryptInit_ex(ctx, cipher, nil, nil, nil) == 1,
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, Int32(iv.count), nil) == 1,
-            withBytes(key, { k in withBytes(iv, { v in EVP_EncryptInit_ex(ctx, nil, nil, k.baseAddress, v.baseAddress) }) }) == 1,
-            Self.update(ctx, aad: aad, encrypt: true)
-        else { return nil }
+        guard Self.update(ctx, aad: aad, encrypt: true) else { forget(); return nil }
         var out = [UInt8](repeating: 0, count: plaintext.count)
-        guard Self.update(ctx, input: plaintext, output: &out, encrypt: true) else { return nil }
+        guard Self.update(ctx, input: plaintext, output: &out, encrypt: true) else { forget(); return nil }
         var final = [UInt8](repeating: 0, count: 16)
         var n: Int32 = 0
-        guard EVP_EncryptFinal_ex(ctx, &final, &n) == 1, n == 0 else { return nil }
+        guard EVP_EncryptFinal_ex(ctx, &final, &n) == 1, n == 0 else { forget(); return nil }
         var tag = [UInt8](repeating: 0, count: 16)
-        guard EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, &tag) == 1 else { return nil }
+        guard EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, &tag) == 1 else { forget(); return nil }
         return (out, Array(tag.prefix(tagLength)))
     }
 
@@ -51,25 +103,28 @@ public final class AESGCM {
         ciphertext: some Collection<UInt8>, tag: some Collection<UInt8>
     ) -> [UInt8]? {
         // OpenSSL compares a truncated tag (SP 800-38D §7.2: MSB_t of the full tag) in constant time itself.
-        guard (4...16).contains(tag.count),
-            let cipher = Self.gcmCipher(keyLength: key.count), iv.count > 0, iv.count <= 128
+        guard (4...16).contains(tag.count), let mode = Self.gcmMode(keyLength: key.count), iv.count > 0,
+            iv.count <= 128, start(mode, key: key, iv: iv, encrypt: false)
         else { return nil }
         let ctx = context.ctx
-        defer { _ = context.reset() }
-        guard EVP_DecryptInit_ex(ctx, cipher, nil, nil, nil) == 1,
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, Int32(iv.count), nil) == 1,
-            withBytes(key, { k in withBytes(iv, { v in EVP_DecryptInit_ex(ctx, nil, nil, k.baseAddress, v.baseAddress) }) }) == 1,
-            Self.update(ctx, aad: aad, encrypt: false)
-        else { return nil }
+        guard Self.update(ctx, aad: aad, encrypt: false) else { forget(); return nil }
         var out = [UInt8](repeating: 0, count: ciphertext.count)
-        guard Self.update(ctx, input: ciphertext, output: &out, encrypt: false) else { return nil }
-        var tagBytes = Array(tag)
-        guard EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, Int32(tagBytes.count), &tagBytes) == 1 else {
+        guard Self.update(ctx, input: ciphertext, output: &out, encrypt: false) else { forget(); return nil }
+        // libcrypto copies the expected tag; it never writes through this pointer.
+        let tagSet = withBytes(tag) { t in
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, Int32(t.count),
+                                UnsafeMutableRawPointer(mutating: t.baseAddress))
+        }
+        guard tagSet == 1 else {
+            forget()
             return nil
         }
-        var final = [UInt8](repeating: 0, count: 16)
-        var n: Int32 = 0
-        guard EVP_DecryptFinal_ex(ctx, &final, &n) == 1 else {
+        // GCM's final step writes no bytes; the scratch block is only there because the API takes a buffer.
+        let finalOK = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { scratch -> Bool in
+            var n: Int32 = 0
+            return EVP_DecryptFinal_ex(ctx, scratch.baseAddress, &n) == 1 && n == 0
+        }
+        guard finalOK else {
             // The tag did not verify: never hand out the unauthenticated plaintext from this function.
             wipe(&out)
             clearOpenSSLErrors()
@@ -89,20 +144,18 @@ public final class AESGCM {
     /// GCM keystream without any tag. Used for DLMS encryption-only protection, and to read A+E ciphertext when
     /// the authentication key is unknown (the result is then unauthenticated). Encryption and decryption are
     /// the same operation.
-    public func gctr(key: some Collection<UInt8>, iv: some Collection<UInt8>, input: some Collection<UInt8>) -> [UInt8]? {
-        guard iv.count == 12, let cipher = Self.ctrCipher(keyLength: key.count) else { return nil }
+    public func gctr(
+        key: some Collection<UInt8>, iv: some Collection<UInt8>, input: some Collection<UInt8>
+    ) -> [UInt8]? {
+        guard iv.count == 12, let mode = Self.ctrMode(keyLength: key.count) else { return nil }
         // GCM increments only the low 32 bits (inc32) while OpenSSL's CTR mode increments all 128; they agree
         // unless the low word wraps, which needs 2^32 - 2 blocks (64 GiB): refuse such input.
         guard input.count < (1 << 32 - 2) * 16 else { return nil }
         var counter = Array(iv)
         counter.append(contentsOf: [0, 0, 0, 2])
-        let ctx = context.ctx
-        defer { _ = context.reset() }
-        guard withBytes(key, { k in EVP_EncryptInit_ex(ctx, cipher, nil, k.baseAddress, counter) }) == 1 else {
-            return nil
-        }
+        guard start(mode, key: key, iv: counter, encrypt: true) else { return nil }
         var out = [UInt8](repeating: 0, count: input.count)
-        guard Self.update(ctx, input: input, output: &out, encrypt: true) else { return nil }
+        guard Self.update(context.ctx, input: input, output: &out, encrypt: true) else { forget(); return nil }
         return out
     }
 
@@ -128,24 +181,26 @@ public final class AESGCM {
         AESGCM()?.gmac(key: key, iv: iv, aad: aad, tagLength: tagLength)
     }
 
-    public static func gctr(key: some Collection<UInt8>, iv: some Collection<UInt8>, input: some Collection<UInt8>) -> [UInt8]? {
+    public static func gctr(
+        key: some Collection<UInt8>, iv: some Collection<UInt8>, input: some Collection<UInt8>
+    ) -> [UInt8]? {
         AESGCM()?.gctr(key: key, iv: iv, input: input)
     }
 
     // MARK: - Internals
 
-    private static func gcmCipher(keyLength: Int) -> OpaquePointer? {
+    private static func gcmMode(keyLength: Int) -> Mode? {
         switch keyLength {
-        case 16: return EVP_aes_128_gcm()
-        case 32: return EVP_aes_256_gcm()
+        case 16: return .gcm128
+        case 32: return .gcm256
         default: return nil
         }
     }
 
-    private static func ctrCipher(keyLength: Int) -> OpaquePointer? {
+    private static func ctrMode(keyLength: Int) -> Mode? {
         switch keyLength {
-        case 16: return EVP_aes_128_ctr()
-        case 32: return EVP_aes_256_ctr()
+        case 16: return .ctr128
+        case 32: return .ctr256
         default: return nil
         }
     }

@@ -73,6 +73,18 @@ public final class DLMSCipher {
         securityControl: SecurityControl, systemTitle: some Collection<UInt8>, invocationCounter: UInt32,
         payload: ArraySlice<UInt8>, encryptionKey: SecretKey, authenticationKey: SecretKey?
     ) -> UnprotectOutcome {
+        unprotect(securityControl: securityControl, systemTitle: systemTitle, invocationCounter: invocationCounter,
+                  payload: payload, encryptionKey: encryptionKey, authenticationKey: authenticationKey,
+                  aadExtra: [UInt8]()[...])
+    }
+
+    /// `unprotect` with `aadExtra` inserted in the AAD after SC ‖ AK (and before the plaintext for
+    /// authentication only): the general-ciphering header of Connexo's layout.
+    func unprotect(
+        securityControl: SecurityControl, systemTitle: some Collection<UInt8>, invocationCounter: UInt32,
+        payload: ArraySlice<UInt8>, encryptionKey: SecretKey, authenticationKey: SecretKey?,
+        aadExtra: ArraySlice<UInt8>
+    ) -> UnprotectOutcome {
         if let problem = Self.check(securityControl, systemTitle: systemTitle, encryptionKey: encryptionKey) {
             return problem
         }
@@ -83,7 +95,7 @@ public final class DLMSCipher {
             return .decryptedUnverified(Array(payload), .notProtected)
 
         case .encryptionOnly:
-            guard let p = gcm.gctr(key: encryptionKey.bytes, iv: iv, input: payload) else {
+            guard let p = encryptionKey.withUnsafeBytes({ gcm.gctr(key: $0, iv: iv, input: payload) }) else {
                 return .unsupported("libcrypto refused the AES-CTR operation")
             }
             return .decryptedUnverified(p, .encryptionOnly)
@@ -95,18 +107,21 @@ public final class DLMSCipher {
             let ciphertext = payload.dropLast(Self.tagLength)
             let tag = payload.suffix(Self.tagLength)
             guard let ak = authenticationKey else {
-                guard let p = gcm.gctr(key: encryptionKey.bytes, iv: iv, input: ciphertext) else {
+                guard let p = encryptionKey.withUnsafeBytes({ gcm.gctr(key: $0, iv: iv, input: ciphertext) }) else {
                     return .unsupported("libcrypto refused the AES-CTR operation")
                 }
                 return .decryptedUnverified(p, .noAuthenticationKey)
             }
             var aad: [UInt8] = []
-            aad.reserveCapacity(1 + ak.count)
+            aad.reserveCapacity(1 + ak.count + aadExtra.count)
             aad.append(sc)
-            aad.append(contentsOf: ak.bytes)
+            ak.withUnsafeBytes { aad.append(contentsOf: $0) }
+            aad.append(contentsOf: aadExtra)
             defer { wipe(&aad) }
-            guard let p = gcm.decrypt(key: encryptionKey.bytes, iv: iv, aad: aad, ciphertext: ciphertext, tag: tag)
-            else { return .authenticationFailed }
+            let p = encryptionKey.withUnsafeBytes { k in
+                gcm.decrypt(key: k, iv: iv, aad: aad, ciphertext: ciphertext, tag: tag)
+            }
+            guard let p else { return .authenticationFailed }
             return .verified(p)
 
         case .authenticationOnly:
@@ -118,16 +133,17 @@ public final class DLMSCipher {
                 return .decryptedUnverified(Array(plaintext), .noAuthenticationKey)
             }
             var aad: [UInt8] = []
-            aad.reserveCapacity(1 + ak.count + plaintext.count)
+            aad.reserveCapacity(1 + ak.count + aadExtra.count + plaintext.count)
             aad.append(sc)
-            aad.append(contentsOf: ak.bytes)
+            ak.withUnsafeBytes { aad.append(contentsOf: $0) }
+            aad.append(contentsOf: aadExtra)
             aad.append(contentsOf: plaintext)
             defer { wipe(&aad) }
-            guard
-                gcm.decrypt(
-                    key: encryptionKey.bytes, iv: iv, aad: aad, ciphertext: EmptyCollection<UInt8>(),
-                    tag: payload.suffix(Self.tagLength)) != nil
-            else { return .authenticationFailed }
+            let ok = encryptionKey.withUnsafeBytes { k in
+                gcm.decrypt(key: k, iv: iv, aad: aad, ciphertext: EmptyCollection<UInt8>(),
+                            tag: payload.suffix(Self.tagLength)) != nil
+            }
+            guard ok else { return .authenticationFailed }
             return .verified(Array(plaintext))
         }
     }
@@ -141,6 +157,16 @@ public final class DLMSCipher {
         securityControl: SecurityControl, systemTitle: some Collection<UInt8>, invocationCounter: UInt32,
         plaintext: some Collection<UInt8>, encryptionKey: SecretKey, authenticationKey: SecretKey?
     ) -> [UInt8]? {
+        protect(securityControl: securityControl, systemTitle: systemTitle, invocationCounter: invocationCounter,
+                plaintext: plaintext, encryptionKey: encryptionKey, authenticationKey: authenticationKey,
+                aadExtra: [])
+    }
+
+    func protect(
+        securityControl: SecurityControl, systemTitle: some Collection<UInt8>, invocationCounter: UInt32,
+        plaintext: some Collection<UInt8>, encryptionKey: SecretKey, authenticationKey: SecretKey?,
+        aadExtra: [UInt8]
+    ) -> [UInt8]? {
         if Self.check(securityControl, systemTitle: systemTitle, encryptionKey: encryptionKey) != nil { return nil }
         let iv = Self.iv(systemTitle: systemTitle, invocationCounter: invocationCounter)
         let sc = securityControl.rawValue
@@ -148,21 +174,22 @@ public final class DLMSCipher {
         case .none:
             return Array(plaintext)
         case .encryptionOnly:
-            return gcm.gctr(key: encryptionKey.bytes, iv: iv, input: plaintext)
+            return encryptionKey.withUnsafeBytes { gcm.gctr(key: $0, iv: iv, input: plaintext) }
         case .authenticatedEncryption:
             guard let ak = authenticationKey else { return nil }
-            var aad = [sc] + ak.bytes
+            var aad = [sc] + ak.withUnsafeBytes { Array($0) } + aadExtra
             defer { wipe(&aad) }
-            guard let (c, t) = gcm.encrypt(key: encryptionKey.bytes, iv: iv, aad: aad, plaintext: plaintext) else {
-                return nil
+            let sealed = encryptionKey.withUnsafeBytes { k in
+                gcm.encrypt(key: k, iv: iv, aad: aad, plaintext: plaintext)
             }
+            guard let (c, t) = sealed else { return nil }
             return c + t
         case .authenticationOnly:
             guard let ak = authenticationKey else { return nil }
             let p = Array(plaintext)
-            var aad = [sc] + ak.bytes + p
+            var aad = [sc] + ak.withUnsafeBytes { Array($0) } + aadExtra + p
             defer { wipe(&aad) }
-            guard let t = gcm.gmac(key: encryptionKey.bytes, iv: iv, aad: aad) else { return nil }
+            guard let t = encryptionKey.withUnsafeBytes({ gcm.gmac(key: $0, iv: iv, aad: aad) }) else { return nil }
             return p + t
         }
     }

@@ -61,7 +61,10 @@ public enum ConcatKDF {
         while out.count < keyDataLength {
             let c: [UInt8] = [UInt8(counter >> 24), UInt8(counter >> 16 & 0xFF), UInt8(counter >> 8 & 0xFF),
                               UInt8(counter & 0xFF)]
-            guard var block = SHA.hash(hash, parts: [c[...], sharedSecret.bytes[...], otherInfo[...]]) else {
+            let digest = sharedSecret.withUnsafeBytes { z in
+                SHA.hash(hash, parts: [c[...], otherInfo[...]], secretAfterFirst: z)
+            }
+            guard var block = digest else {
                 wipe(&out)
                 return nil
             }

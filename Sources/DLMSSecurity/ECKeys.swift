@@ -110,8 +110,8 @@ public struct ECPublicKey: Sendable, Hashable, CustomStringConvertible {
         case 64, 96: full = [0x04] + b
         default: return nil
         }
-        guard full.first == 0x04, let curve: ECCurve = full.count == 65 ? .p256 : .p384 else { return nil }
-        self.curve = curve
+        guard full.first == 0x04 else { return nil }
+        self.curve = full.count == 65 ? .p256 : .p384
         self.uncompressedPoint = full
         // Validation: libcrypto decodes the point and rejects one off the curve.
         guard makePKey() != nil else { return nil }
@@ -221,7 +221,11 @@ public struct ECPrivateKey: Sendable, CustomStringConvertible, CustomDebugString
     public var description: String { "ECPrivateKey(\(curve.rawValue), <redacted>)" }
     public var debugDescription: String { description }
 
-    func makePKey() -> PKey? { Self.pkey(scalar: scalar.bytes, curve: curve) }
+    func makePKey() -> PKey? {
+        var d = scalar.withUnsafeBytes { Array($0) }
+        defer { wipe(&d) }
+        return Self.pkey(scalar: d, curve: curve)
+    }
 
     /// A libcrypto key from a DER SEC1 ECPrivateKey without the public key, which libcrypto then computes:
     /// `SEQUENCE { INTEGER 1, OCTET STRING d, [0] curve OID }` (RFC 5915 §3).
@@ -259,6 +263,11 @@ func groupOf(_ key: PKey) -> ECCurve? {
 
 /// The uncompressed public point of an EC key.
 func encodedPublicKey(_ key: PKey, curve: ECCurve) -> [UInt8]? {
+    // A key read from a compressed point would be exported compressed: ask for the uncompressed form.
+    guard EVP_PKEY_set_utf8_string_param(key.pkey, "point-format", "uncompressed") == 1 else {
+        clearOpenSSLErrors()
+        return nil
+    }
     var out = [UInt8](repeating: 0, count: 1 + 2 * curve.coordinateLength)
     var n = 0
     guard EVP_PKEY_get_octet_string_param(key.pkey, "encoded-pub-key", &out, out.count, &n) == 1,

@@ -1,3 +1,5 @@
+internal import CLibcrypto
+
 /// The high-level-security (HLS) passes 3 and 4 of the association, IEC 62056-5-3 §9.2.7.4 (security-layouts.md):
 /// the client answers the server's challenge StoC with f(StoC), the server answers CtoS with f(CtoS), each carried
 /// in the `reply_to_HLS_authentication` method of the association object (class 15 method 1).
@@ -17,10 +19,12 @@ public enum HLS {
                                  authenticationKey: SecretKey) -> [UInt8]? {
         guard systemTitle.count == 8 else { return nil }
         let iv = DLMSCipher.iv(systemTitle: systemTitle, invocationCounter: invocationCounter)
-        var aad = [securityControl] + authenticationKey.bytes + Array(challenge)
+        var aad = [securityControl] + authenticationKey.withUnsafeBytes { Array($0) } + Array(challenge)
         defer { wipe(&aad) }
-        guard let tag = AESGCM.gmac(key: encryptionKey.bytes, iv: iv, aad: aad, tagLength: DLMSCipher.tagLength)
-        else { return nil }
+        let tag = encryptionKey.withUnsafeBytes { k in
+            AESGCM.gmac(key: k, iv: iv, aad: aad, tagLength: DLMSCipher.tagLength)
+        }
+        guard let tag else { return nil }
         return [securityControl] + Array(iv.suffix(4)) + tag
     }
 
@@ -39,13 +43,42 @@ public enum HLS {
         return constantTimeEqual(expected, r)
     }
 
+    // MARK: - Mechanisms 3 and 4: MD5, SHA-1
+
+    /// The digest of mechanisms 3 (MD5) and 4 (SHA-1), both deprecated by the Green Book but still met in the field.
+    public enum LegacyDigest: Sendable, Hashable {
+        case md5, sha1
+    }
+
+    /// f(challenge) for mechanism 3 or 4: `H(challenge ‖ secret)`, where challenge is the peer's (StoC for the
+    /// client's reply) (Gurux.Java `GXSecure.secure`: `challenge.set(data); challenge.set(secret)`).
+    public static func legacyDigestReply(_ digest: LegacyDigest, challenge: some Collection<UInt8>,
+                                         secret: some Collection<UInt8>) -> [UInt8]? {
+        let md: OpaquePointer?
+        let length: Int
+        switch digest {
+        case .md5: (md, length) = (EVP_md5(), 16)
+        case .sha1: (md, length) = (EVP_sha1(), 20)
+        }
+        guard let md else { return nil }
+        var s = Array(secret)
+        defer { wipe(&s) }
+        return SHA.digest(md: md, length: length, parts: [Array(challenge)[...], s[...]], secretAfterFirst: nil)
+    }
+
+    public static func verifyLegacyDigest(_ digest: LegacyDigest, reply: some Collection<UInt8>,
+                                          challenge: some Collection<UInt8>, secret: some Collection<UInt8>) -> Bool {
+        guard let expected = legacyDigestReply(digest, challenge: challenge, secret: secret) else { return false }
+        return constantTimeEqual(expected, Array(reply))
+    }
+
     // MARK: - Mechanism 6: SHA-256
 
     /// f(challenge) for mechanism 6: `SHA-256(secret ‖ ST_signer ‖ ST_peer ‖ challenge_peer ‖ challenge_signer)`.
     /// For the client: SHA-256(secret ‖ ST_C ‖ ST_S ‖ StoC ‖ CtoS); for the server: SHA-256(secret ‖ ST_S ‖ ST_C ‖
-    /// CtoS ‖ StoC) (Gurux.Java `GXDLMSClient`/`GXDLMSServerBase` build these before `GXSecure.secure`; confirmed
-    /// on Captures/gurux/wrapper-hls-sha256-authenc). The HLS secret is the association's secret (Gurux: the
-    /// password).
+    /// CtoS ‖ StoC) (Gurux.Java `objects/GXDLMSAssociationLogicalName.java` replyToHlsAuthentication builds both
+    /// before `GXSecure.secure` hashes them; confirmed on Captures/gurux/wrapper-hls-sha256-authenc). The HLS
+    /// secret is the association's secret (Gurux: the password).
     public static func sha256Reply(secret: some Collection<UInt8>, signerSystemTitle: some Collection<UInt8>,
                                    peerSystemTitle: some Collection<UInt8>, peerChallenge: some Collection<UInt8>,
                                    signerChallenge: some Collection<UInt8>) -> [UInt8]? {
@@ -70,8 +103,9 @@ public enum HLS {
     // MARK: - Mechanism 7: ECDSA
 
     /// The bytes a mechanism-7 reply signs: `ST_signer ‖ ST_peer ‖ challenge_peer ‖ challenge_signer`
-    /// (client: ST_C ‖ ST_S ‖ StoC ‖ CtoS; server: ST_S ‖ ST_C ‖ CtoS ‖ StoC; Gurux `GXSecure.secure` for
-    /// HIGH_ECDSA, confirmed on Captures/gurux/wrapper-suite{1,2}-ecdsa).
+    /// (client: ST_C ‖ ST_S ‖ StoC ‖ CtoS; server: ST_S ‖ ST_C ‖ CtoS ‖ StoC; Gurux.Java
+    /// `GXDLMSAssociationLogicalName.replyToHlsAuthentication` verifies the client's this way; confirmed on
+    /// Captures/gurux/wrapper-suite{1,2}-ecdsa, both directions).
     public static func ecdsaSignedData(signerSystemTitle: some Collection<UInt8>,
                                        peerSystemTitle: some Collection<UInt8>, peerChallenge: some Collection<UInt8>,
                                        signerChallenge: some Collection<UInt8>) -> [UInt8] {

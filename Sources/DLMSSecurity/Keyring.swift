@@ -176,6 +176,13 @@ public struct Keyring: Sendable {
             let context = ErrorContext(file: source, index: i, label: label)
             var (entry, warnings) = try parseEntry(dict, context: context)
             entry.origin = source
+            if let st = entry.systemTitle,
+                let j = keyring.entries.firstIndex(where: { $0.systemTitle == st })
+            {
+                warnings.append(KeyringWarning(code: "keyring.duplicate-system-title",
+                    message: context.error(.invalidEntry, "system_title",
+                        "same system title as entry \(j); both are tried, this one second").description))
+            }
             keyring.entries.append(entry)
             keyring.warnings += warnings
         }
@@ -226,6 +233,17 @@ public struct Keyring: Sendable {
         for role in KeyRole.allCases {
             if let s = try string(d, role.rawValue, c) {
                 e[role] = try symmetricKey(s, field: role.rawValue, context: c)
+            }
+        }
+        if let suite = e.suite {
+            // Suite 2 uses AES-256 (32-byte keys), suites 0 and 1 AES-128 (IEC 62056-5-3 §9.2.3.4).
+            let expected = suite == 2 ? 32 : 16
+            for role in [KeyRole.guek, .gbek, .dedicated] {
+                if let k = e[role], k.count != expected {
+                    warnings.append(KeyringWarning(code: "keyring.suite-key-length",
+                        message: c.error(.badKey, role.rawValue,
+                            "\(k.count)-byte key for suite \(suite), which uses \(expected)-byte keys").description))
+                }
             }
         }
         if let s = try string(d, "password", c) { e.password = SecretKey(Array(s.utf8)) }

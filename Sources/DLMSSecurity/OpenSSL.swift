@@ -29,6 +29,21 @@ final class CipherContext {
     func reset() -> Bool { EVP_CIPHER_CTX_reset(ctx) == 1 }
 }
 
+/// Owner of one fetched `EVP_CIPHER` (explicit fetching avoids OpenSSL 3's implicit fetch on every init).
+final class FetchedCipher {
+    let cipher: OpaquePointer
+
+    init?(name: String) {
+        guard let c = EVP_CIPHER_fetch(nil, name, nil) else {
+            clearOpenSSLErrors()
+            return nil
+        }
+        cipher = c
+    }
+
+    deinit { EVP_CIPHER_free(cipher) }
+}
+
 /// Owner of one `EVP_MD_CTX`.
 final class DigestContext {
     let ctx: OpaquePointer

@@ -84,4 +84,25 @@ import Testing
             #expect(gcm.decrypt(key: key, iv: iv, aad: aad, ciphertext: c, tag: t.reversed()) == nil)
         }
     }
+
+    @Test func aReusedContextGivesTheSameResultsAsFreshOnesWhateverTheOrderOfKeysAndModes() throws {
+        let gcm = try #require(AESGCM())
+        let key256 = hex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308")
+        let other = Array(key.reversed())
+        for round in 0..<4 {
+            for k in [key, other, key256, key] {
+                let fresh = try #require(AESGCM.encrypt(key: k, iv: iv, aad: aad, plaintext: plaintext))
+                let (c, t) = try #require(gcm.encrypt(key: k, iv: iv, aad: aad, plaintext: plaintext), "round \(round)")
+                #expect(c == fresh.ciphertext && t == fresh.tag)
+                // a failed check in between must not disturb the next operation
+                #expect(gcm.decrypt(key: k, iv: iv, aad: aad, ciphertext: c, tag: t.map { $0 ^ 1 }) == nil)
+                #expect(gcm.decrypt(key: k, iv: iv, aad: aad, ciphertext: c, tag: t) == plaintext)
+                #expect(gcm.gctr(key: k, iv: iv, input: c) == AESGCM.gctr(key: k, iv: iv, input: c))
+                #expect(gcm.gmac(key: k, iv: iv.reversed(), aad: aad) == AESGCM.gmac(key: k, iv: iv.reversed(), aad: aad))
+                // a different IV length with the same key (GCM allows any; DLMS uses 12)
+                let long = try #require(gcm.encrypt(key: k, iv: iv + iv, aad: aad, plaintext: plaintext))
+                #expect(long.ciphertext == AESGCM.encrypt(key: k, iv: iv + iv, aad: aad, plaintext: plaintext)?.ciphertext)
+            }
+        }
+    }
 }

@@ -55,4 +55,24 @@ import Testing
         #expect(AESKeyWrap.unwrap([UInt8](repeating: 1, count: 16), kek: kek) == nil)
         #expect(AESKeyWrap.unwrap([UInt8](repeating: 1, count: 25), kek: kek) == nil)
     }
+
+    @Test func keyTransferUnwrapsEachKeyIDIntoItsRole() {
+        let kek = SecretKey(hex("000102030405060708090A0B0C0D0E0F"))
+        let wrapped = hex("1FA68B0A8112B447AEF34BD8FB5A7B829D3E862371D2CFE5")  // RFC 3394 §4.1
+        for (id, role) in [(0, KeyRole.guek), (1, .gbek), (2, .ak), (3, .kek)] {
+            guard case .key(let r, let k) = KeyTransfer.unwrap(keyID: id, wrappedKey: wrapped, kek: kek) else {
+                Issue.record("key id \(id)")
+                continue
+            }
+            #expect(r == role && k.bytes == hex("00112233445566778899AABBCCDDEEFF"))
+        }
+        guard case .unknownKeyID(4) = KeyTransfer.unwrap(keyID: 4, wrappedKey: wrapped, kek: kek) else {
+            Issue.record("key id 4")
+            return
+        }
+        guard case .unwrapFailed(.ak) = KeyTransfer.unwrap(keyID: 2, wrappedKey: wrapped.reversed(), kek: kek) else {
+            Issue.record("corrupted")
+            return
+        }
+    }
 }

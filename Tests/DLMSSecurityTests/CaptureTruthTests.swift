@@ -273,4 +273,17 @@ import Testing
         #expect(!HLS.verifyGMAC(reply: serverReply, challenge: ctos, systemTitle: hex("4D4D4D0000BC61"),
                                 encryptionKey: ek, authenticationKey: ak))
     }
+
+    // Mechanisms 3 and 4: expected values from Python hashlib (md5/sha1 of StoC ‖ secret), StoC of Table 43.
+    @Test func legacyDigestRepliesAreTheDigestOfChallengeThenSecret() {
+        let stoc = Array("P6wRJ21F".utf8), secret = Array("12345678".utf8)
+        #expect(HLS.legacyDigestReply(.md5, challenge: stoc, secret: secret) == hex("53d4537e37dab4ff089629e25557af9f"))
+        #expect(HLS.legacyDigestReply(.sha1, challenge: stoc, secret: secret)
+                == hex("6dbd949d1b1efdd6fe5f9ea627877e986e8708cb"))
+        #expect(HLS.verifyLegacyDigest(.sha1, reply: hex("6dbd949d1b1efdd6fe5f9ea627877e986e8708cb"), challenge: stoc,
+                                       secret: secret))
+        #expect(!HLS.verifyLegacyDigest(.sha1, reply: hex("6dbd949d1b1efdd6fe5f9ea627877e986e8708cb"), challenge: secret,
+                                        secret: stoc))
+        #expect(!HLS.verifyLegacyDigest(.md5, reply: [], challenge: stoc, secret: secret))
+    }
 }

@@ -125,6 +125,16 @@ import Testing
         #expect(ECPrivateKey(scalar: [UInt8](repeating: 1, count: 20)) == nil)
     }
 
+    // A SubjectPublicKeyInfo holding a compressed point (made with Python `cryptography`, scalar 12345 on P-256)
+    // is read and kept as the uncompressed point.
+    @Test func aPEMWithACompressedPointGivesTheUncompressedPoint() throws {
+        let pem = "-----BEGIN PUBLIC KEY-----\nMDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgACJu/OvQ7p40pmkYfhizqRIrL3M5RbZJzJ+fkh6fna2BI=\n-----END PUBLIC KEY-----\n"
+        let key = try #require(ECPublicKey(pem: pem))
+        #expect(key.uncompressedPoint == hex(
+            "0426efcebd0ee9e34a669187e18b3a9122b2f733945b649cc9f9f921e9f9dad81290238bde9cc7bb330d150c67704dd25ae7055205744b6f31bf4070745872d0e6"))
+        #expect(ECPrivateKey(scalar: [0x30, 0x39], curve: .p256)?.publicKey == key)
+    }
+
     @Test func aPrivateKeyNeverPrintsItsScalar() throws {
         let k = try #require(ECPrivateKey(scalar: hex(Self.cases.first?.a.scalar ?? "")))
         let scalarHex = Hex.encode(k.scalar.bytes)

@@ -171,6 +171,18 @@ import Testing
         #expect(k.warnings.first?.message.contains("guek_typo") == true)
     }
 
+    @Test func duplicateSystemTitlesAndSuiteKeyLengthMismatchesAreWarnedAbout() throws {
+        let json = #"""
+            {"keys":[{"label":"a","system_title":"4D4D4D0000BC614E","suite":2,"guek":"\#(guekHex)"},
+                     {"label":"b","system_title":"4D4D4D0000BC614E","suite":0,"guek":"\#(guekHex)"}]}
+            """#
+        let k = try Keyring.parse(Data(json.utf8), source: "dup.json")
+        #expect(k.warnings.map(\.code) == ["keyring.suite-key-length", "keyring.duplicate-system-title"])
+        #expect(k.warnings[0].message.contains("entry 0 (\"a\")") && k.warnings[1].message.contains("entry 1 (\"b\")"))
+        #expect(k.entries(forSystemTitle: hex("4D4D4D0000BC614E")).map(\.label) == ["a", "b"])
+        for w in k.warnings { #expect(!w.message.uppercased().contains(guekHex.prefix(8))) }
+    }
+
     @Test func keyOptionsParseAndRejectBadInputWithoutEchoingIt() throws {
         let (role, entry) = try Keyring.parseKeyOption("guek=\(guekHex)")
         #expect(role == "guek" && entry.guek?.bytes == hex(guekHex) && entry.systemTitle == nil)
