@@ -132,15 +132,14 @@ public final class Analyzer {
             conversations[key] = c
         case .data(let id, let from, let to, let bytes, let frame, let time):
             let key = ConversationKey.connection(id)
-            var c = conversation(key, carrier: "tcp")
+            let c = conversation(key, carrier: "tcp")
             if c.endpoints == nil { c.endpoints = (from, to) }
-            conversations[key] = c
             let skey = StreamKey(conversation: key, from: from)
-            var dec = streams[skey] ?? StreamDecoder(framing: .auto, limits: options.limits)
-            let isUDP = c.carrier == "udp"
-            let events = isUDP ? dec.feedRecord(bytes, frame: frame, time: time)
-                : dec.feed(bytes, frame: frame, time: time)
-            streams[skey] = dec
+            // Mutated in place in the table: copying a decoder out and back would copy its buffers.
+            let fresh = StreamDecoder(framing: .auto, limits: options.limits)
+            let events = c.carrier == "udp"
+                ? streams[skey, default: fresh].feedRecord(bytes, frame: frame, time: time)
+                : streams[skey, default: fresh].feed(bytes, frame: frame, time: time)
             for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to)) }
         case .gap(let id, let from, let to, let missing, let frame, let time):
             let key = ConversationKey.connection(id)
@@ -151,9 +150,8 @@ public final class Analyzer {
                               message: "\(missing) bytes missing from \(from) to \(to); resynchronising",
                               frames: [frame], time: time, direction: dir, offset: nil)
             let skey = StreamKey(conversation: key, from: from)
-            if var dec = streams[skey] {
-                let events = dec.gap(missing: missing, frame: frame, time: time)
-                streams[skey] = dec
+            if streams[skey] != nil {
+                let events = streams[skey]?.gap(missing: missing, frame: frame, time: time) ?? []
                 for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to)) }
             }
         case .closed(let id, _, let frame, let time):

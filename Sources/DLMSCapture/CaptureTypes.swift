@@ -33,21 +33,50 @@ public protocol FrameSource {
 
 public enum IPProtocol: UInt8, Sendable { case tcp = 6, udp = 17 }
 
-/// An IP address (4 or 16 bytes) and port.
-public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
-    public var address: [UInt8]
+/// An IP address (4 or 16 bytes) and port. The address is kept inline (two words), not in an array: endpoints are
+/// made for every packet and hashed for every lookup, so they must not allocate.
+public struct Endpoint: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// 4 or 16.
+    public let addressLength: UInt8
+    /// The address bytes, big-endian, left-aligned in `high` ‖ `low` (IPv4 uses the first 4 bytes of `high`).
+    public let high: UInt64
+    public let low: UInt64
     public var port: UInt16
-    public init(address: [UInt8], port: UInt16) {
-        self.address = address
+
+    public init<C: Collection>(address: C, port: UInt16) where C.Element == UInt8 {
+        var h: UInt64 = 0
+        var l: UInt64 = 0
+        var i = 0
+        for b in address.prefix(16) {
+            if i < 8 { h |= UInt64(b) << (56 - 8 * UInt64(i)) } else { l |= UInt64(b) << (56 - 8 * UInt64(i - 8)) }
+            i += 1
+        }
+        self.addressLength = UInt8(i)
+        self.high = h
+        self.low = l
         self.port = port
     }
+
+    /// The address bytes (4 or 16).
+    public var address: [UInt8] {
+        (0..<Int(addressLength)).map { i in
+            i < 8 ? UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64(i)))
+                : UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64(i - 8)))
+        }
+    }
+
+    public static func < (a: Endpoint, b: Endpoint) -> Bool {
+        (a.addressLength, a.high, a.low, a.port) < (b.addressLength, b.high, b.low, b.port)
+    }
+
     /// `127.0.0.1:4059` or `[::1]:4059`.
     public var description: String {
-        if address.count == 4 { return address.map(String.init).joined(separator: ".") + ":\(port)" }
+        let bytes = address
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") + ":\(port)" }
         var groups: [String] = []
         var i = 0
-        while i + 1 < address.count {
-            groups.append(String(UInt16(address[i]) << 8 | UInt16(address[i + 1]), radix: 16))
+        while i + 1 < bytes.count {
+            groups.append(String(UInt16(bytes[i]) << 8 | UInt16(bytes[i + 1]), radix: 16))
             i += 2
         }
         return "[" + groups.joined(separator: ":") + "]:\(port)"

@@ -152,7 +152,7 @@ public enum PacketDecoder {
             guard let whole = defrag.add(key, offset: fragmentOffset, more: moreFragments,
                                          bytes: bytes[(start + headerLength)..<(start + declared)], time: frame.time)
             else { return .ignored }
-            return decodeTransport(frame, proto: proto, src: Array(src), dst: Array(dst), whole[...], missing: 0,
+            return decodeTransport(frame, proto: proto, src: src, dst: dst, whole[...], missing: 0,
                                    fragmented: false)
         }
         if fragmentOffset != 0 {
@@ -166,7 +166,7 @@ public enum PacketDecoder {
                                           "IPv4 total length \(declared) exceeds the \(bytes.count) bytes present",
                                           offset: start + 2))
         }
-        return decodeTransport(frame, proto: proto, src: Array(src), dst: Array(dst), payload, missing: missing,
+        return decodeTransport(frame, proto: proto, src: src, dst: dst, payload, missing: missing,
                                fragmented: moreFragments)
     }
 
@@ -196,7 +196,7 @@ public enum PacketDecoder {
                                                   "IPv6 payload length \(payloadLength) exceeds the bytes present",
                                                   offset: start + 4))
                 }
-                return decodeTransport(frame, proto: next, src: Array(src), dst: Array(dst), payload,
+                return decodeTransport(frame, proto: next, src: src, dst: dst, payload,
                                        missing: missing, fragmented: fragmented)
             case 0, 43, 60, 44, 51:
                 count += 1
@@ -227,7 +227,7 @@ public enum PacketDecoder {
                         guard let whole = defrag.add(key, offset: Int(offsetField >> 3) * 8, more: more,
                                                      bytes: bytes[fragmentStart..<end], time: frame.time)
                         else { return .ignored }
-                        return decodeTransport(frame, proto: nh, src: Array(src), dst: Array(dst), whole[...],
+                        return decodeTransport(frame, proto: nh, src: src, dst: dst, whole[...],
                                                missing: 0, fragmented: false)
                     }
                     let fragmentOffset = Int(offsetField >> 3) * 8
@@ -283,7 +283,7 @@ public enum PacketDecoder {
 
     /// TCP (RFC 9293 §3.1): ports, sequence, acknowledgement, data offset/flags, window, checksum, urgent,
     /// options. UDP (RFC 768): ports, length, checksum.
-    private static func decodeTransport(_ frame: CapturedFrame, proto: UInt8, src: [UInt8], dst: [UInt8],
+    private static func decodeTransport(_ frame: CapturedFrame, proto: UInt8, src: ArraySlice<UInt8>, dst: ArraySlice<UInt8>,
                                         _ payload: ArraySlice<UInt8>, missing: Int, fragmented: Bool)
         -> PacketDecodeResult
     {

@@ -280,7 +280,6 @@ public struct TCPReassembler: Sendable {
 
     /// A total order on endpoints, so that both directions of a flow share one key.
     static func precedes(_ x: Endpoint, _ y: Endpoint) -> Bool {
-        if x.address != y.address { return x.address.lexicographicallyPrecedes(y.address) }
-        return x.port < y.port
+        x < y
     }
 }

@@ -33,7 +33,29 @@ public struct JSONBuffer: Sendable {
     }
 
     public mutating func string(_ s: String) { separator(); appendQuoted(s) }
-    public mutating func int<T: BinaryInteger>(_ v: T) { separator(); bytes.append(contentsOf: String(v).utf8) }
+    public mutating func int<T: BinaryInteger>(_ v: T) {
+        separator()
+        if let small = Int64(exactly: v) {
+            appendDecimal(small)
+        } else {
+            bytes.append(contentsOf: String(v).utf8)
+        }
+    }
+
+    /// Decimal digits straight into the buffer (no String).
+    @usableFromInline mutating func appendDecimal(_ v: Int64) {
+        if v == 0 { bytes.append(UInt8(ascii: "0")); return }
+        var magnitude = v.magnitude
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        var tmp = [UInt8](repeating: 0, count: 20)
+        var i = 20
+        while magnitude > 0 {
+            i -= 1
+            tmp[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+        }
+        bytes.append(contentsOf: tmp[i...])
+    }
     public mutating func bool(_ v: Bool) { separator(); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
     public mutating func null() { separator(); bytes.append(contentsOf: "null".utf8) }
     public mutating func double(_ v: Double) {
@@ -45,11 +67,31 @@ public struct JSONBuffer: Sendable {
         }
     }
     public mutating func hex<C: Collection>(_ b: C) where C.Element == UInt8 {
-        separator()
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: Hex.encode(b).utf8)
-        bytes.append(UInt8(ascii: "\""))
+        hex(Array(b)[...])
     }
+
+    public mutating func hex(_ b: [UInt8]) { hex(b[...]) }
+
+    /// Lower-case hex in quotes, written straight into the buffer (the hot path of every record).
+    public mutating func hex(_ b: ArraySlice<UInt8>) {
+        separator()
+        let n = b.count
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "\""), count: n * 2 + 2))
+        bytes.withUnsafeMutableBufferPointer { dst in
+            b.withUnsafeBufferPointer { src in
+                Hex.lower.withUnsafeBufferPointer { table in
+                    var o = start + 1
+                    for x in src {
+                        dst[o] = table[Int(x >> 4)]
+                        dst[o + 1] = table[Int(x & 0x0F)]
+                        o += 2
+                    }
+                }
+            }
+        }
+    }
+
     /// Inserts already-serialised JSON as one value.
     public mutating func raw(_ json: String) { separator(); bytes.append(contentsOf: json.utf8) }
 
@@ -59,6 +101,19 @@ public struct JSONBuffer: Sendable {
 
     @usableFromInline mutating func appendQuoted(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Fast path: most keys and values need no escaping and are stored contiguously.
+        var str = s
+        let done: Bool = str.withUTF8 { u in
+            for c in u where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == 0x7F {
+                return false
+            }
+            bytes.append(contentsOf: u)
+            return true
+        }
+        if done {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for c in s.utf8 {
             switch c {
             case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(c)
