@@ -82,7 +82,7 @@ import Testing
         #expect(compared >= 400)
     }
 
-    @Test func theTenKilobyteProfileBufferDecodesInWellUnderAMillisecond() throws {
+    @Test func theTenKilobyteProfileBufferDecodesInAFewMilliseconds() throws {
         let largest = try #require(Self.samples.filter { $0.label.hasSuffix("reassembled data") }
             .max { $0.bytes.count < $1.bytes.count })
         #expect(largest.bytes.count > 6000)
@@ -92,8 +92,9 @@ import Testing
             let t = clock.measure { _ = try? AXDR.decodeData(largest.bytes[...]) }
             best = min(best, t)
         }
-        // Debug build, shared CPU: the release build is several times faster; 2 ms still catches a quadratic path.
-        #expect(best < .milliseconds(2), "best of 20: \(best) for \(largest.bytes.count) bytes")
+        // Debug build on a shared CPU: about 0.9 ms here for the 10,924-byte buffer of 420 rows (an -O build of the
+        // same code takes about 50 µs). 5 ms leaves room for a busy machine and still catches a quadratic path.
+        #expect(best < .milliseconds(5), "best of 20: \(best) for \(largest.bytes.count) bytes")
     }
 
     // MARK: - Loading
