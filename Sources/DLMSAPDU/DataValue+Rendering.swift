@@ -387,3 +387,40 @@ extension DataValue {
         return negative ? "-" + s : s
     }
 }
+
+// MARK: - Hints by attribute
+
+extension COSEM {
+    /// What the Blue Book says an attribute's top-level value is, for rendering: attribute 1 (logical_name) of
+    /// every class is a logical name; the date-time attributes below are octet-strings holding a date-time (the
+    /// Clock's time, daylight-saving begin/end, capture times, activation times).
+    public static func renderHint(classID: UInt16, attribute: Int) -> DataRenderHint {
+        if attribute == 1 { return .logicalName }
+        switch (classID, attribute) {
+        case (8, 2), (8, 5), (8, 6),  // Clock: time, daylight_savings_begin, daylight_savings_end
+             (4, 5),  // Extended register: capture_time
+             (5, 6), (5, 7),  // Demand register: capture_time, start_time_current
+             (20, 10),  // Activity calendar: activate_passive_calendar_time
+             (47, 8),  // GSM diagnostic: capture_time
+             (65, 3),  // Parameter monitor: capture_time
+             (67, 10),  // Sensor manager: capture_time
+             (77, 9),  // M-Bus diagnostic: capture_time
+             (111, 13), (111, 14),  // Account: account_activation_time, account_closure_time
+             (113, 7), (113, 10),  // Charge: unit_charge_activation_time, last_collection_time
+             (115, 3),  // Token gateway: token_time
+             (40, 13):  // Push setup: last_confirmation_date_time
+            return .dateTime
+        default:
+            return []
+        }
+    }
+}
+
+extension DataValue {
+    /// The value ready for a `Node`, with the hint its attribute implies (`COSEM.renderHint`): e.g.
+    /// `Node("data", .data(value.renderable(classID: 8, attribute: 2)))`.
+    public func renderable(classID: UInt16, attribute: Int) -> any DataRenderable {
+        let hint = COSEM.renderHint(classID: classID, attribute: attribute)
+        return hint.isEmpty ? self : HintedDataValue(self, hint: hint)
+    }
+}

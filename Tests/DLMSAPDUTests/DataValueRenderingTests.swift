@@ -164,3 +164,22 @@ private func value(_ hex: String) throws -> DataValue { try AXDR.decodeData((Hex
         #expect(DataValue.visibleString([]).scaled(by: su(0, 30)) == nil)
     }
 }
+
+@Suite struct DataValueRenderHintTests {
+    @Test func attributesImplyHowTheirValuesAreShown() {
+        #expect(COSEM.renderHint(classID: 3, attribute: 1) == .logicalName)
+        #expect(COSEM.renderHint(classID: 8, attribute: 2) == .dateTime)
+        #expect(COSEM.renderHint(classID: 8, attribute: 3) == [])
+        #expect(COSEM.renderHint(classID: 4, attribute: 5) == .dateTime)
+        // A logical_name read by GET: shown as OBIS.
+        let ln = DataValue.octetString([0, 0, 96, 3, 10, 255]).renderable(classID: 70, attribute: 1)
+        #expect(ln.textSummary == "octet-string 000060030aff (0-0:96.3.10*255, Disconnect control)")
+        // A Clock time with an implausible year is still decoded when the attribute says it is a date-time.
+        let t = DataValue.octetString([0x00, 0x10, 3, 1, 0xFF, 12, 0, 0, 0, 0, 0, 0x00])
+        #expect(t.textSummary == "octet-string 00100301ff0c000000000000")
+        #expect(t.renderable(classID: 8, attribute: 2).textSummary
+                == "octet-string 00100301ff0c000000000000 (date-time 0016-03-01T12:00:00.00+00:00)")
+        // Other attributes get the plain value back.
+        #expect(DataValue.longUnsigned(5).renderable(classID: 3, attribute: 2) is DataValue)
+    }
+}
