@@ -78,6 +78,10 @@ private func dt(_ hex: String) -> COSEMDateTime? { COSEM.decodeDateTime(Hex.deco
         #expect(dt("ffffffffffffffffff8000ff")?.iso8601 == "****-**-**T**:**:**")
     }
 
+    /// Gurux reads these bytes the same way (gurux-dlms 1.0.203, `_GXCommon.getData` of `19` + the bytes, then
+    /// `GXDateTime.value.isoformat()`): 07e80301050c000000003c00 → 2024-03-01T12:00:00-01:00,
+    /// 07e80301050c000000feb600 → 2024-03-01T12:00:00+05:30, 07e80701010c000000ff8880 → 2024-07-01T12:00:00+02:00
+    /// (status 128), 07e40101ff00030000ff88ff → 2020-01-01T00:03:00+02:00.
     @Test func deviationSignFollowsTheBlueBookLocalToUTCConvention() throws {
         // +60: local time is 60 minutes behind UTC (e.g. Azores winter), ISO −01:00.
         #expect(dt("07e80301050c000000003c00")?.iso8601 == "2024-03-01T12:00:00.00-01:00")
