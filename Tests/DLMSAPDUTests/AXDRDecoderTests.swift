@@ -180,8 +180,10 @@ private func decode(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.d
         // array of 2^32-1 elements in 6 bytes; octet-string claiming 4 GB.
         #expect(throws: DecodeError("axdr.bad-count", "")) { try decode("0184ffffffff00") }
         #expect(throws: DecodeError("axdr.truncated", "")) { try decode("0984ffffffff00") }
-        // A length form longer than 4 bytes is not accepted.
-        #expect(throws: DecodeError("axdr.truncated", "")) { try decode("098500000000010a") }
+        // A length form longer than 4 bytes, or the indefinite form, is malformed rather than short.
+        #expect(throws: DecodeError("axdr.bad-length", "")) { try decode("098500000000010a") }
+        #expect(throws: DecodeError("axdr.bad-length", "")) { try decode("0180000000") }
+        #expect(throws: DecodeError("axdr.truncated", "")) { try decode("098200") }
     }
 
     @Test func nestingDeeperThanTheLimitIsAnErrorNotAStackOverflow() {
