@@ -12,6 +12,8 @@ public struct DataRenderHint: OptionSet, Sendable, Hashable {
     public static let logicalName = DataRenderHint(rawValue: 1)
     /// A 12/5/4-byte octet-string is a date-time / date / time, even when it does not look plausible.
     public static let dateTime = DataRenderHint(rawValue: 2)
+    /// A `structure { integer, enum }` is a scaler_unit (Register, Extended/Demand register, Register table).
+    public static let scalerUnit = DataRenderHint(rawValue: 4)
 }
 
 /// A value with a rendering hint: what `textChildren` hands out, and what callers can put in a `Node` when they
@@ -75,6 +77,17 @@ extension DataValue: DataRenderable {
             out.beginArray()
             for (i, v) in items.enumerated() { v.writeJSON(into: &out, hint: hints[i]) }
             out.endArray()
+            if hint.contains(.scalerUnit), let su = ScalerUnit(from: self) {
+                out.key("scaler_unit")
+                out.beginObject()
+                out.field("scaler", su.scaler)
+                out.field("unit", su.unit)
+                if let u = COSEM.unit(su.unit) {
+                    out.field("unit_symbol", u.symbol)
+                    out.field("unit_name", u.name)
+                }
+                out.endObject()
+            }
         case .compactArray(let desc, let elements):
             out.key("description")
             desc.writeJSON(into: &out)
@@ -133,7 +146,11 @@ extension DataValue: DataRenderable {
         case .nullData: return "null-data"
         case .dontCare: return "dont-care"
         case .array(let items): return "array[\(items.count)]"
-        case .structure(let items): return "structure[\(items.count)]"
+        case .structure(let items):
+            if hint.contains(.scalerUnit), let su = ScalerUnit(from: self) {
+                return "structure[\(items.count)] (scaler_unit \(su))"
+            }
+            return "structure[\(items.count)]"
         case .compactArray(let desc, let elements):
             return "compact-array[\(elements.count)] of \(desc.text)"
         case .boolean(let b): return "boolean \(b)"
@@ -392,11 +409,14 @@ extension DataValue {
 
 extension COSEM {
     /// What the Blue Book says an attribute's top-level value is, for rendering: attribute 1 (logical_name) of
-    /// every class is a logical name; the date-time attributes below are octet-strings holding a date-time (the
-    /// Clock's time, daylight-saving begin/end, capture times, activation times).
+    /// every class is a logical name; scaler_unit attributes are `{scaler, unit}`; the date-time attributes below
+    /// are octet-strings holding a date-time (the Clock's time, daylight-saving begin/end, capture times, activation
+    /// times).
     public static func renderHint(classID: UInt16, attribute: Int) -> DataRenderHint {
         if attribute == 1 { return .logicalName }
         switch (classID, attribute) {
+        case (3, 3), (4, 3), (5, 4), (61, 4), (67, 8):  // scaler_unit
+            return .scalerUnit
         case (8, 2), (8, 5), (8, 6),  // Clock: time, daylight_savings_begin, daylight_savings_end
              (4, 5),  // Extended register: capture_time
              (5, 6), (5, 7),  // Demand register: capture_time, start_time_current

@@ -179,6 +179,14 @@ private func value(_ hex: String) throws -> DataValue { try AXDR.decodeData((Hex
         #expect(t.textSummary == "octet-string 00100301ff0c000000000000")
         #expect(t.renderable(classID: 8, attribute: 2).textSummary
                 == "octet-string 00100301ff0c000000000000 (date-time 0016-03-01T12:00:00.00+00:00)")
+        // A Register's scaler_unit (wrapper-none #26: 1.0.32.7.0.255 / 3).
+        let su = (try? AXDR.decodeData([0x02, 0x02, 0x0F, 0xFF, 0x16, 0x23][...])) ?? .nullData
+        #expect(su.renderable(classID: 3, attribute: 3).textSummary == "structure[2] (scaler_unit 10^-1 V)")
+        var out = JSONBuffer()
+        su.renderable(classID: 3, attribute: 3).writeJSON(into: &out)
+        #expect(out.string == #"{"type":"structure","items":[{"type":"integer","value":-1},{"type":"enum","value":35}],"#
+            + #""scaler_unit":{"scaler":-1,"unit":35,"unit_symbol":"V","unit_name":"voltage"}}"#)
+        #expect(su.textSummary == "structure[2]")
         // Other attributes get the plain value back.
         #expect(DataValue.longUnsigned(5).renderable(classID: 3, attribute: 2) is DataValue)
     }
