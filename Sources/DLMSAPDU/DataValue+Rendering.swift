@@ -197,7 +197,7 @@ extension DataValue: DataRenderable {
             if let n = COSEM.obisName(b) { out.field("obis_name", n) }
             return
         }
-        if isDateTimeOctets(b, hint: hint), let d = COSEM.decodeDateTime(b) {
+        if let d = dateTimeReading(b, hint: hint) {
             out.key("date_time"); d.writeJSON(into: &out)
             return
         }
@@ -212,14 +212,17 @@ extension DataValue: DataRenderable {
             if let n = COSEM.obisName(b) { return "\(ln), \(n)" }
             return ln
         }
-        if isDateTimeOctets(b, hint: hint), let d = COSEM.decodeDateTime(b) { return "\(d.kind.rawValue) \(d.summary)" }
+        if let d = dateTimeReading(b, hint: hint) { return "\(d.kind.rawValue) \(d.summary)" }
         if !b.isEmpty, isPrintableASCII(b) { return "\"\(String(decoding: b, as: UTF8.self))\"" }
         return nil
     }
 
-    static func isDateTimeOctets(_ b: [UInt8], hint: DataRenderHint) -> Bool {
-        if hint.contains(.dateTime) { return b.count == 12 || b.count == 5 || b.count == 4 }
-        return b.count == 12 && COSEM.isPlausibleDateTime(b)
+    /// The date-time an octet-string holds: any valid 12/5/4-byte form with a date-time hint, otherwise only a
+    /// plausible 12-byte date-time (`COSEM.isPlausibleDateTime`).
+    static func dateTimeReading(_ b: [UInt8], hint: DataRenderHint) -> COSEMDateTime? {
+        if hint.contains(.dateTime) { return COSEM.decodeDateTime(b) }
+        guard b.count == 12, let d = COSEM.decodeDateTime(b), COSEM.isPlausible(d) else { return nil }
+        return d
     }
 
     static func isPrintableASCII(_ b: [UInt8]) -> Bool {

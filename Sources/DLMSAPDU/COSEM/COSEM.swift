@@ -82,6 +82,10 @@ public enum COSEM {
         COSEMDateTime.decode(bytes)
     }
 
+    /// `decodeDateTime` without the generic overhead, for the common argument types.
+    public static func decodeDateTime(_ bytes: [UInt8]) -> COSEMDateTime? { COSEMDateTime.decode(bytes[...]) }
+    public static func decodeDateTime(_ bytes: ArraySlice<UInt8>) -> COSEMDateTime? { COSEMDateTime.decode(bytes) }
+
     @inline(__always)
     static func appendDecimal(_ b: UInt8, _ out: inout [UInt8]) {
         if b >= 100 { out.append(UInt8(ascii: "0") + b / 100) }
