@@ -201,6 +201,27 @@ import Testing
         #expect(COSEM.obisName(b) == name)
     }
 
+    @Test func theFastOverloadsAgreeWithTheGenericOnes() {
+        let codes: [[UInt8]] = [[0, 0, 1, 0, 0, 255], [1, 0, 1, 8, 0, 255], [1, 0, 72, 7, 0, 255], [0, 0, 96, 3, 10, 255],
+                                [1, 0, 1, 8, 0, 12], [0, 3, 99, 98, 7, 255], [7, 0, 3, 0, 0, 255], [1, 2, 3], []]
+        for c in codes {
+            let slice = ([9, 9] + c)[2...]
+            #expect(COSEM.obisName(c) == COSEM.obisName(AnyCollection(c)))
+            #expect(COSEM.obisName(slice) == COSEM.obisName(AnyCollection(c)))
+            #expect(COSEM.formatOBIS(slice) == COSEM.formatOBIS(AnyCollection(c)))
+            #expect(COSEM.dottedOBIS(slice) == COSEM.dottedOBIS(AnyCollection(c)))
+            #expect(COSEM.looksLikeOBIS(slice) == COSEM.looksLikeOBIS(AnyCollection(c)))
+        }
+        #expect(COSEM.dottedOBIS([1, 2, 3]) == "1.2.3")
+        #expect(COSEM.formatOBIS([255, 255, 255, 255, 255, 255]) == "255-255:255.255.255*255")
+        // The prebuilt names are the generator's names.
+        for (code, name) in COSEM.obisNameCache.names.prefix(500) {
+            let b = (0..<6).map { UInt8(truncatingIfNeeded: code >> UInt64(40 - 8 * $0)) }
+            #expect(COSEM.nameOBIS(b[0], b[1], b[2], b[3], b[4], b[5]) == name)
+        }
+        #expect(COSEM.obisNameCache.names.count > 1000)
+    }
+
     @Test func unknownOrMalformedCodesHaveNoName() {
         #expect(COSEM.obisName([1, 0, 0]) == nil)
         #expect(COSEM.obisName([7, 0, 3, 0, 0, 255]) == nil)
