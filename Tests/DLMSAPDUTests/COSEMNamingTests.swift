@@ -194,6 +194,10 @@ import Testing
         ("0.0.22.0.0.255", "IEC HDLC setup"),
         ("0.0.15.0.0.255", "Single action schedule (end of billing period)"),
         ("0.0.10.0.106.255", "Disconnector script table"),
+        ("0.1.24.2.1.255", "M-Bus value 1, channel 1"),  // DSMR: gas delivered on M-Bus channel 1
+        ("0.1.24.1.0.255", "M-Bus client, channel 1"),
+        ("1.0.32.32.0.255", "Voltage L1, under limit occurrence counter"),  // DSMR: number of voltage sags in L1
+        ("1.0.99.97.0.255", "Power failure event log"),
     ])
     func obisNamesForCommonCodes(dotted: String, name: String) {
         let b = dotted.split(separator: ".").compactMap { UInt8($0) }
@@ -229,17 +233,22 @@ import Testing
         #expect(COSEM.obisName([1, 0, 1, 250, 0, 255]) == nil)
     }
 
-    @Test func everyElectricityQuantityAndProcessingPairEitherHasANameOrNil() {
-        // Sweep C × D × E for A = 1 (the generator must never trap, and names never end with a separator).
-        for c in 0...255 {
-            for d in 0...255 {
-                for e in [0, 1, 63, 64, 124, 255] {
-                    if let n = COSEM.obisName([1, 0, UInt8(c), UInt8(d), UInt8(e), 255]) {
-                        #expect(!n.isEmpty && !n.hasSuffix(",") && !n.hasSuffix(" "))
+    @Test func everyAbstractAndElectricityCodeEitherHasAWellFormedNameOrNone() {
+        // Sweep C × D × E for A = 0 and 1 (the generator must never trap, and names never end with a separator).
+        var named = 0
+        for a: UInt8 in [0, 1] {
+            for c in 0...255 {
+                for d in 0...255 {
+                    for (e, f) in [(0, 255), (1, 255), (63, 255), (64, 255), (124, 255), (255, 255), (0, 3)] {
+                        if let n = COSEM.obisName([a, 0, UInt8(c), UInt8(d), UInt8(e), UInt8(f)]) {
+                            #expect(!n.isEmpty && !n.hasSuffix(",") && !n.hasSuffix(" "))
+                            named += 1
+                        }
                     }
                 }
             }
         }
+        #expect(named > 10_000)
     }
 
     @Test func looksLikeOBISIsConservative() {
