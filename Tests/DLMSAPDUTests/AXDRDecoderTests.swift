@@ -5,7 +5,7 @@ import Testing
 
 private func bytes(_ hex: String) -> [UInt8] { Hex.decode(hex) ?? [] }
 
-private func decode(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.decodeData(bytes(hex)[...]) }
+private func axdr(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.decodeData(bytes(hex)[...]) }
 
 @Suite struct AXDRDecoderTests {
     // MARK: - Simple types
@@ -39,7 +39,7 @@ private func decode(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.d
         ("ff", .dontCare),
     ])
     func eachSimpleTypeDecodesAndEncodesBack(hex: String, expected: DataValue) throws {
-        let v = try decode(hex)
+        let v = try axdr(hex)
         #expect(v == expected)
         #expect(v.encodeAXDR() == bytes(hex))
     }
@@ -59,11 +59,11 @@ private func decode(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.d
 
     @Test func nestedContainersRoundTrip() throws {
         // A Register's scaler_unit inside a get-response-with-list (wrapper-none.truth.jsonl #26): {1, Wh}.
-        let v = try decode("02020f01161e")
+        let v = try axdr("02020f01161e")
         #expect(v == .structure([.integer(1), .enumValue(30)]))
         // An object_list entry of the Gurux association (wrapper-none.truth.jsonl #24).
         let entry = "0204120008110009060000010000ff020201000100"
-        let e = try decode(entry)
+        let e = try axdr(entry)
         #expect(e == .structure([.longUnsigned(8), .unsigned(0), .octetString([0, 0, 1, 0, 0, 255]),
                                  .structure([.array([]), .array([])])]))
         #expect(e.encodeAXDR() == bytes(entry))
@@ -89,14 +89,14 @@ private func decode(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.d
     //       -> [['03/01/24 12:00:00:000000', '100000', '4000'], ['03/01/24 12:15:00:000000', '100007', '4001']]
 
     @Test func aCompactArrayOfASimpleTypeHoldsTheUntaggedValues() throws {
-        let v = try decode("131206000100020003")
+        let v = try axdr("131206000100020003")
         #expect(v == .compactArray(description: .simple(18), elements: [.longUnsigned(1), .longUnsigned(2),
                                                                           .longUnsigned(3)]))
         #expect(v.encodeAXDR() == bytes("131206000100020003"))
     }
 
     @Test func aCompactArrayOfStructuresSplitsRowsByTheDescription() throws {
-        let v = try decode("13020212060c000100000010000200000020")
+        let v = try axdr("13020212060c000100000010000200000020")
         #expect(v == .compactArray(description: .structure([.simple(18), .simple(6)]), elements: [
             .structure([.longUnsigned(1), .doubleLongUnsigned(16)]),
             .structure([.longUnsigned(2), .doubleLongUnsigned(32)]),
@@ -105,7 +105,7 @@ private func decode(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.d
 
     @Test func compactArrayStringsKeepTheirLengthPrefix() throws {
         let hex = "1302020911090341424307025a5a09"
-        let v = try decode(hex)
+        let v = try axdr(hex)
         #expect(v == .compactArray(description: .structure([.simple(9), .simple(17)]), elements: [
             .structure([.octetString([0x41, 0x42, 0x43]), .unsigned(7)]),
             .structure([.octetString([0x5A, 0x5A]), .unsigned(9)]),
@@ -116,7 +116,7 @@ private func decode(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.d
     @Test func aCompactProfileBufferDecodesLikeTheTaggedOne() throws {
         // The first two rows of the Gurux load profile (wrapper-none.truth.jsonl #91) as a compact-array.
         let hex = "1302031906122407e80301ff0c000000000000000186a00fa007e80301ff0c0f0000000000000186a70fa1"
-        let v = try decode(hex)
+        let v = try axdr(hex)
         guard case .compactArray(let desc, let rows) = v else { Issue.record("not a compact-array"); return }
         #expect(desc == .structure([.simple(25), .simple(6), .simple(18)]))
         #expect(rows.count == 2)
@@ -128,7 +128,7 @@ private func decode(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.d
     @Test func anArrayDescriptionInsideACompactArrayIsRepeatedCountTimes() throws {
         // description: array[2] of unsigned; contents: two elements of two bytes each.
         let hex = "1301000211040102030"
-        let v = try decode(hex + "4")
+        let v = try axdr(hex + "4")
         #expect(v == .compactArray(description: .array(count: 2, element: .simple(17)), elements: [
             .array([.unsigned(1), .unsigned(2)]), .array([.unsigned(3), .unsigned(4)]),
         ]))
@@ -137,21 +137,21 @@ private func decode(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.d
 
     @Test func aCompactArrayWithARaggedLastElementIsTruncated() {
         // Content of 5 bytes for long-unsigned elements: the last one is cut short.
-        #expect(throws: DecodeError("axdr.truncated", "")) { try decode("1312050001000200") }
+        #expect(throws: DecodeError("axdr.truncated", "")) { try axdr("1312050001000200") }
     }
 
     @Test func zeroWidthElementsCannotMultiplyIntoMillionsOfValues() throws {
         // structure{unsigned, array[65535] of array[65535] of null-data}: 4 billion values from 13 bytes, if the
         // decoder let it.
-        #expect(throws: DecodeError("axdr.bad-type-description", "")) { try decode("1302021101ffff01ffff000105") }
+        #expect(throws: DecodeError("axdr.bad-type-description", "")) { try axdr("1302021101ffff01ffff000105") }
         // null-data elements with content that never advances: must not loop forever.
-        #expect(throws: DecodeError("axdr.bad-compact-array", "")) { try decode("13000101") }
+        #expect(throws: DecodeError("axdr.bad-compact-array", "")) { try axdr("13000101") }
         // ...but an empty compact-array of null-data is fine.
-        #expect(try decode("130000") == .compactArray(description: .simple(0), elements: []))
+        #expect(try axdr("130000") == .compactArray(description: .simple(0), elements: []))
     }
 
     @Test func aCompactArrayInsideATypeDescriptionIsRejected() {
-        #expect(throws: DecodeError("axdr.bad-type-description", "")) { try decode("131300") }
+        #expect(throws: DecodeError("axdr.bad-type-description", "")) { try axdr("131300") }
     }
 
     // MARK: - Hostile input
@@ -178,12 +178,12 @@ private func decode(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.d
 
     @Test func hugeCountsAreRejectedBeforeAnythingIsAllocated() {
         // array of 2^32-1 elements in 6 bytes; octet-string claiming 4 GB.
-        #expect(throws: DecodeError("axdr.bad-count", "")) { try decode("0184ffffffff00") }
-        #expect(throws: DecodeError("axdr.truncated", "")) { try decode("0984ffffffff00") }
+        #expect(throws: DecodeError("axdr.bad-count", "")) { try axdr("0184ffffffff00") }
+        #expect(throws: DecodeError("axdr.truncated", "")) { try axdr("0984ffffffff00") }
         // A length form longer than 4 bytes, or the indefinite form, is malformed rather than short.
-        #expect(throws: DecodeError("axdr.bad-length", "")) { try decode("098500000000010a") }
-        #expect(throws: DecodeError("axdr.bad-length", "")) { try decode("0180000000") }
-        #expect(throws: DecodeError("axdr.truncated", "")) { try decode("098200") }
+        #expect(throws: DecodeError("axdr.bad-length", "")) { try axdr("098500000000010a") }
+        #expect(throws: DecodeError("axdr.bad-length", "")) { try axdr("0180000000") }
+        #expect(throws: DecodeError("axdr.truncated", "")) { try axdr("098200") }
     }
 
     @Test func nestingDeeperThanTheLimitIsAnErrorNotAStackOverflow() {
@@ -217,7 +217,7 @@ private func decode(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.d
             bytes("1302031906122407e80301ff0c000000000000000186a00fa007e80301ff0c0f0000000000000186a70fa1"),
             bytes("010c0204120008110009060000010000ff02020100010002041200011100090600006001"),
         ]
-        var rng = SplitMix64(seed: 0x0D1_5D0)
+        var rng = AXDRFuzzRandom(seed: 0x0D1_5D0)
         var decoded = 0
         for _ in 0..<20_000 {
             var b = seeds[Int(rng.next() % UInt64(seeds.count))]
@@ -256,7 +256,7 @@ extension DataValue {
 }
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator so fuzz runs are reproducible.
-struct SplitMix64: RandomNumberGenerator {
+struct AXDRFuzzRandom: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

@@ -122,7 +122,7 @@ private func value(_ hex: String) throws -> DataValue { try AXDR.decodeData((Hex
     }
 
     @Test func mutatedValuesStillRenderAsValidJSON() throws {
-        var rng = SplitMix64(seed: 99)
+        var rng = AXDRFuzzRandom(seed: 99)
         let seed = Hex.decode("0203090c07e80219ff0000000000000006000186a00600000fa0") ?? []
         for _ in 0..<3000 {
             var b = seed
