@@ -12,9 +12,9 @@ public enum AXDR {
 
     // MARK: - Tagged data
 
-    /// Decodes one tagged `Data` value. Throws `axdr.truncated`, `axdr.bad-count`, `axdr.unknown-type`,
-    /// `axdr.too-deep`, `axdr.bad-type-description` or `axdr.bad-compact-array`; `offset` is the reader's offset of
-    /// the value (or of the part) that is wrong.
+    /// Decodes one tagged `Data` value. Throws `axdr.truncated`, `axdr.bad-length`, `axdr.bad-count`,
+    /// `axdr.unknown-type`, `axdr.too-deep`, `axdr.bad-type-description` or `axdr.bad-compact-array`; `offset` is
+    /// the reader's offset of the value (or of the part) that is wrong.
     public static func decodeData(_ r: inout ByteReader, depth: Int = 0) throws(DecodeError) -> DataValue {
         let start = r.offset
         guard depth <= maximumDepth else {
@@ -23,7 +23,7 @@ public enum AXDR {
         guard let tag = r.readUInt8() else { throw truncated("data tag", start) }
         switch tag {
         case 1, 2:
-            guard let n = r.readAXDRLength() else { throw truncated("element count", start) }
+            let n = try length(&r, "element count", start)
             // Every element takes at least one byte (its tag): a count above the bytes left is malformed, not a
             // reason to reserve memory.
             guard n <= r.remaining else {
@@ -61,7 +61,7 @@ public enum AXDR {
             guard let b = r.readUInt8() else { throw truncated("boolean", start) }
             return .boolean(b != 0)
         case 4:
-            guard let bits = r.readAXDRLength() else { throw truncated("bit-string length", start) }
+            let bits = try length(&r, "bit-string length", start)
             let nbytes = bits / 8 + (bits % 8 == 0 ? 0 : 1)
             guard let s = r.readSlice(nbytes) else { throw truncated("bit-string", start) }
             return .bitString(bytes: Array(s), count: bits)
@@ -72,7 +72,7 @@ public enum AXDR {
             guard let v = r.readUInt32() else { throw truncated("double-long-unsigned", start) }
             return .doubleLongUnsigned(v)
         case 9, 10, 12:
-            guard let n = r.readAXDRLength() else { throw truncated("string length", start) }
+            let n = try length(&r, "string length", start)
             guard let s = r.readSlice(n) else { throw truncated(DataValue.typeName(tag: tag) ?? "string", start) }
             return tag == 9 ? .octetString(Array(s)) : tag == 10 ? .visibleString(Array(s)) : .utf8String(Array(s))
         case 13:
@@ -129,7 +129,7 @@ public enum AXDR {
     /// reads them the same way).
     static func decodeCompactArray(_ r: inout ByteReader, start: Int, depth: Int) throws(DecodeError) -> DataValue {
         let desc = try decodeTypeDescription(&r, depth: depth + 1)
-        guard let n = r.readAXDRLength() else { throw truncated("compact-array contents length", start) }
+        let n = try length(&r, "compact-array contents length", start)
         guard let content = r.readSlice(n) else { throw truncated("compact-array contents", start) }
         var cr = ByteReader(content)
         let width = minimumWidth(desc)
@@ -163,7 +163,7 @@ public enum AXDR {
             guard let n = r.readUInt16() else { throw truncated("array type description", start) }
             return .array(count: Int(n), element: try decodeTypeDescription(&r, depth: depth + 1))
         case 2:
-            guard let n = r.readAXDRLength() else { throw truncated("structure type description", start) }
+            let n = try length(&r, "structure type description", start)
             guard n <= r.remaining else {
                 throw DecodeError("axdr.bad-count", "structure of \(n) types announced, \(r.remaining) bytes left",
                                   offset: start)
@@ -267,6 +267,18 @@ public enum AXDR {
         var out: [UInt8] = []
         appendLength(n, to: &out)
         return out
+    }
+
+    /// An A-XDR length, telling a malformed length form (0x80, or more than 4 length bytes: `axdr.bad-length`)
+    /// from one that is cut short (`axdr.truncated`).
+    @inline(__always)
+    static func length(_ r: inout ByteReader, _ what: String, _ start: Int) throws(DecodeError) -> Int {
+        if let n = r.readAXDRLength() { return n }
+        if let first = r.peekUInt8(), first == 0x80 || first > 0x84 {
+            throw DecodeError("axdr.bad-length", "\(what): length form 0x\(Hex.encode([first])) not allowed",
+                              offset: r.offset)
+        }
+        throw truncated(what, start)
     }
 
     static func truncated(_ what: String, _ offset: Int) -> DecodeError {

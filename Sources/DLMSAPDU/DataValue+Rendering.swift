@@ -12,6 +12,8 @@ public struct DataRenderHint: OptionSet, Sendable, Hashable {
     public static let logicalName = DataRenderHint(rawValue: 1)
     /// A 12/5/4-byte octet-string is a date-time / date / time, even when it does not look plausible.
     public static let dateTime = DataRenderHint(rawValue: 2)
+    /// A `structure { integer, enum }` is a scaler_unit (Register, Extended/Demand register, Register table).
+    public static let scalerUnit = DataRenderHint(rawValue: 4)
 }
 
 /// A value with a rendering hint: what `textChildren` hands out, and what callers can put in a `Node` when they
@@ -75,6 +77,17 @@ extension DataValue: DataRenderable {
             out.beginArray()
             for (i, v) in items.enumerated() { v.writeJSON(into: &out, hint: hints[i]) }
             out.endArray()
+            if hint.contains(.scalerUnit), let su = ScalerUnit(from: self) {
+                out.key("scaler_unit")
+                out.beginObject()
+                out.field("scaler", su.scaler)
+                out.field("unit", su.unit)
+                if let u = COSEM.unit(su.unit) {
+                    out.field("unit_symbol", u.symbol)
+                    out.field("unit_name", u.name)
+                }
+                out.endObject()
+            }
         case .compactArray(let desc, let elements):
             out.key("description")
             desc.writeJSON(into: &out)
@@ -133,7 +146,11 @@ extension DataValue: DataRenderable {
         case .nullData: return "null-data"
         case .dontCare: return "dont-care"
         case .array(let items): return "array[\(items.count)]"
-        case .structure(let items): return "structure[\(items.count)]"
+        case .structure(let items):
+            if hint.contains(.scalerUnit), let su = ScalerUnit(from: self) {
+                return "structure[\(items.count)] (scaler_unit \(su))"
+            }
+            return "structure[\(items.count)]"
         case .compactArray(let desc, let elements):
             return "compact-array[\(elements.count)] of \(desc.text)"
         case .boolean(let b): return "boolean \(b)"
@@ -180,7 +197,7 @@ extension DataValue: DataRenderable {
             if let n = COSEM.obisName(b) { out.field("obis_name", n) }
             return
         }
-        if isDateTimeOctets(b, hint: hint), let d = COSEM.decodeDateTime(b) {
+        if let d = dateTimeReading(b, hint: hint) {
             out.key("date_time"); d.writeJSON(into: &out)
             return
         }
@@ -195,14 +212,17 @@ extension DataValue: DataRenderable {
             if let n = COSEM.obisName(b) { return "\(ln), \(n)" }
             return ln
         }
-        if isDateTimeOctets(b, hint: hint), let d = COSEM.decodeDateTime(b) { return "\(d.kind.rawValue) \(d.summary)" }
+        if let d = dateTimeReading(b, hint: hint) { return "\(d.kind.rawValue) \(d.summary)" }
         if !b.isEmpty, isPrintableASCII(b) { return "\"\(String(decoding: b, as: UTF8.self))\"" }
         return nil
     }
 
-    static func isDateTimeOctets(_ b: [UInt8], hint: DataRenderHint) -> Bool {
-        if hint.contains(.dateTime) { return b.count == 12 || b.count == 5 || b.count == 4 }
-        return b.count == 12 && COSEM.isPlausibleDateTime(b)
+    /// The date-time an octet-string holds: any valid 12/5/4-byte form with a date-time hint, otherwise only a
+    /// plausible 12-byte date-time (`COSEM.isPlausibleDateTime`).
+    static func dateTimeReading(_ b: [UInt8], hint: DataRenderHint) -> COSEMDateTime? {
+        if hint.contains(.dateTime) { return COSEM.decodeDateTime(b) }
+        guard b.count == 12, let d = COSEM.decodeDateTime(b), COSEM.isPlausible(d) else { return nil }
+        return d
     }
 
     static func isPrintableASCII(_ b: [UInt8]) -> Bool {
@@ -385,5 +405,45 @@ extension DataValue {
         }
         let s = String(decoding: d, as: UTF8.self)
         return negative ? "-" + s : s
+    }
+}
+
+// MARK: - Hints by attribute
+
+extension COSEM {
+    /// What the Blue Book says an attribute's top-level value is, for rendering: attribute 1 (logical_name) of
+    /// every class is a logical name; scaler_unit attributes are `{scaler, unit}`; the date-time attributes below
+    /// are octet-strings holding a date-time (the Clock's time, daylight-saving begin/end, capture times, activation
+    /// times).
+    public static func renderHint(classID: UInt16, attribute: Int) -> DataRenderHint {
+        if attribute == 1 { return .logicalName }
+        switch (classID, attribute) {
+        case (3, 3), (4, 3), (5, 4), (61, 4), (67, 8):  // scaler_unit
+            return .scalerUnit
+        case (8, 2), (8, 5), (8, 6),  // Clock: time, daylight_savings_begin, daylight_savings_end
+             (4, 5),  // Extended register: capture_time
+             (5, 6), (5, 7),  // Demand register: capture_time, start_time_current
+             (20, 10),  // Activity calendar: activate_passive_calendar_time
+             (47, 8),  // GSM diagnostic: capture_time
+             (65, 3),  // Parameter monitor: capture_time
+             (67, 10),  // Sensor manager: capture_time
+             (77, 9),  // M-Bus diagnostic: capture_time
+             (111, 13), (111, 14),  // Account: account_activation_time, account_closure_time
+             (113, 7), (113, 10),  // Charge: unit_charge_activation_time, last_collection_time
+             (115, 3),  // Token gateway: token_time
+             (40, 13):  // Push setup: last_confirmation_date_time
+            return .dateTime
+        default:
+            return []
+        }
+    }
+}
+
+extension DataValue {
+    /// The value ready for a `Node`, with the hint its attribute implies (`COSEM.renderHint`): e.g.
+    /// `Node("data", .data(value.renderable(classID: 8, attribute: 2)))`.
+    public func renderable(classID: UInt16, attribute: Int) -> any DataRenderable {
+        let hint = COSEM.renderHint(classID: classID, attribute: attribute)
+        return hint.isEmpty ? self : HintedDataValue(self, hint: hint)
     }
 }

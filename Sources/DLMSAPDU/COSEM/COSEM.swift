@@ -22,22 +22,73 @@ public enum COSEM {
 
     /// `A-B:C.D.E*F`, e.g. "0-0:1.0.0*255". Input of any length other than 6 gives the hex.
     public static func formatOBIS<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        guard bytes.count == 6 else { return Hex.encode(bytes) }
-        var out: [UInt8] = []
-        out.reserveCapacity(23)
-        let separators: [UInt8] = [UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "."),
-                                   UInt8(ascii: "*")]
-        var i = 0
-        for b in bytes {
-            if i > 0 { out.append(separators[i - 1]) }
-            appendDecimal(b, &out)
-            i += 1
-        }
-        return String(decoding: out, as: UTF8.self)
+        guard let code = packOBIS(bytes) else { return Hex.encode(bytes) }
+        return formatOBIS(packed: code, separators: (0x2D, 0x3A, 0x2E, 0x2E, 0x2A))  // - : . . *
     }
 
-    /// `a.b.c.d.e.f` (the JSON form), e.g. "0.0.1.0.0.255".
+    /// The 6 bytes as one integer (A in the high byte), nil for any other length.
+    @inline(__always)
+    static func packOBIS<C: Collection>(_ bytes: C) -> UInt64? where C.Element == UInt8 {
+        guard bytes.count == 6 else { return nil }
+        var v: UInt64 = 0
+        for b in bytes { v = v << 8 | UInt64(b) }
+        return v
+    }
+
+    /// Non-generic: callers in other modules otherwise run the generic versions unspecialised (witness-table
+    /// iteration costs more than the work).
+    @inline(__always)
+    static func packOBIS(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+        guard bytes.count == 6 else { return nil }
+        var r = ByteReader(bytes)
+        guard let hi = r.readUInt16(), let lo = r.readUInt32() else { return nil }
+        return UInt64(hi) << 32 | UInt64(lo)
+    }
+
+    // MARK: Non-generic overloads for the common argument types (chosen over the generic ones by the compiler)
+
+    public static func formatOBIS(_ bytes: [UInt8]) -> String { formatOBIS(bytes[...]) }
+    public static func formatOBIS(_ bytes: ArraySlice<UInt8>) -> String {
+        guard let code = packOBIS(bytes) else { return Hex.encode(bytes) }
+        return formatOBIS(packed: code, separators: (0x2D, 0x3A, 0x2E, 0x2E, 0x2A))
+    }
+    public static func dottedOBIS(_ bytes: [UInt8]) -> String { dottedOBIS(bytes[...]) }
+    public static func dottedOBIS(_ bytes: ArraySlice<UInt8>) -> String {
+        guard let code = packOBIS(bytes) else { return dottedOBIS(bytes.lazy.map { $0 }) }
+        return formatOBIS(packed: code, separators: (0x2E, 0x2E, 0x2E, 0x2E, 0x2E))
+    }
+    public static func obisName(_ bytes: [UInt8]) -> String? { obisName(bytes[...]) }
+    public static func obisName(_ bytes: ArraySlice<UInt8>) -> String? {
+        guard let code = packOBIS(bytes) else { return nil }
+        return obisNameCache.name(code)
+    }
+    public static func looksLikeOBIS(_ bytes: [UInt8]) -> Bool { looksLikeOBIS(packed: packOBIS(bytes[...])) }
+    public static func looksLikeOBIS(_ bytes: ArraySlice<UInt8>) -> Bool { looksLikeOBIS(packed: packOBIS(bytes)) }
+
+    static func formatOBIS(packed v: UInt64, separators s: (UInt8, UInt8, UInt8, UInt8, UInt8)) -> String {
+        // At most 6 × 3 digits + 5 separators.
+        String(unsafeUninitializedCapacity: 23) { buf in
+            var i = 0
+            func put(_ b: UInt8) {
+                if b >= 100 { buf[i] = 0x30 + b / 100; i += 1 }
+                if b >= 10 { buf[i] = 0x30 + b / 10 % 10; i += 1 }
+                buf[i] = 0x30 + b % 10
+                i += 1
+            }
+            func sep(_ c: UInt8) { buf[i] = c; i += 1 }
+            put(UInt8(truncatingIfNeeded: v >> 40)); sep(s.0)
+            put(UInt8(truncatingIfNeeded: v >> 32)); sep(s.1)
+            put(UInt8(truncatingIfNeeded: v >> 24)); sep(s.2)
+            put(UInt8(truncatingIfNeeded: v >> 16)); sep(s.3)
+            put(UInt8(truncatingIfNeeded: v >> 8)); sep(s.4)
+            put(UInt8(truncatingIfNeeded: v))
+            return i
+        }
+    }
+
+    /// `a.b.c.d.e.f` (the JSON form), e.g. "0.0.1.0.0.255". Other lengths give their bytes dotted the same way.
     public static func dottedOBIS<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        if let code = packOBIS(bytes) { return formatOBIS(packed: code, separators: (0x2E, 0x2E, 0x2E, 0x2E, 0x2E)) }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 4)
         var first = true
@@ -52,11 +103,8 @@ public enum COSEM {
     /// A name for a well-known OBIS code: 0.0.1.0.0.255 → "Clock", 1.0.1.8.0.255 → "Active energy import (+A),
     /// total". nil for codes the tables do not know (and for anything that is not 6 bytes).
     public static func obisName<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
-        guard bytes.count == 6 else { return nil }
-        var v: [UInt8] = [0, 0, 0, 0, 0, 0]
-        var i = 0
-        for b in bytes { v[i] = b; i += 1 }
-        return nameOBIS(v[0], v[1], v[2], v[3], v[4], v[5])
+        guard let code = packOBIS(bytes) else { return nil }
+        return obisNameCache.name(code)
     }
 
     /// Whether 6 bytes look like a logical name: A is a defined medium (0 abstract, 1 electricity, 4..9 heat cost
@@ -64,11 +112,13 @@ public enum COSEM {
     /// billing period (0...99, 101...126). Conservative: callers should also have a reason from context (a class id
     /// next to it, an attribute known to hold a logical name).
     public static func looksLikeOBIS<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
-        guard bytes.count == 6 else { return false }
-        var v: [UInt8] = [0, 0, 0, 0, 0, 0]
-        var i = 0
-        for b in bytes { v[i] = b; i += 1 }
-        let a = v[0], c = v[2], f = v[5]
+        looksLikeOBIS(packed: packOBIS(bytes))
+    }
+
+    static func looksLikeOBIS(packed: UInt64?) -> Bool {
+        guard let code = packed else { return false }
+        let a = UInt8(truncatingIfNeeded: code >> 40), c = UInt8(truncatingIfNeeded: code >> 24)
+        let f = UInt8(truncatingIfNeeded: code)
         guard a <= 1 || (4...9).contains(a) || a == 15 else { return false }
         guard c != 0xFF else { return false }
         return f == 255 || f <= 99 || (101...126).contains(f)
@@ -81,6 +131,10 @@ public enum COSEM {
     public static func decodeDateTime<C: Collection>(_ bytes: C) -> COSEMDateTime? where C.Element == UInt8 {
         COSEMDateTime.decode(bytes)
     }
+
+    /// `decodeDateTime` without the generic overhead, for the common argument types.
+    public static func decodeDateTime(_ bytes: [UInt8]) -> COSEMDateTime? { COSEMDateTime.decode(bytes[...]) }
+    public static func decodeDateTime(_ bytes: ArraySlice<UInt8>) -> COSEMDateTime? { COSEMDateTime.decode(bytes) }
 
     @inline(__always)
     static func appendDecimal(_ b: UInt8, _ out: inout [UInt8]) {

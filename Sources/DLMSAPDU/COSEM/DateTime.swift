@@ -31,42 +31,45 @@ extension COSEMDateTime {
     /// The 12/5/4 bytes decoded field by field (nil = not specified). Returns nil for any other length or when a
     /// field holds a value the Blue Book does not define (month 13, hour 24, day 0xE0, deviation ±721..0x7FFF ...).
     static func decode<C: Collection>(_ bytes: C) -> COSEMDateTime? where C.Element == UInt8 {
+        decode(ArraySlice(bytes))
+    }
+
+    /// The non-generic core (generic collection iteration cost more than the decoding itself).
+    static func decode(_ bytes: ArraySlice<UInt8>) -> COSEMDateTime? {
         let count = bytes.count
         guard count == 12 || count == 5 || count == 4 else { return nil }
-        var b = [UInt8](repeating: 0, count: 12)
-        var i = 0
-        for x in bytes { b[i] = x; i += 1 }
+        var r = ByteReader(bytes)
+        func next() -> UInt8 { r.readUInt8() ?? 0xFF }  // the count was checked: never short
         var d = COSEMDateTime(iso8601: "", deviation: nil, clockStatus: nil, clockStatusNames: [], dayOfWeek: nil)
         d.kind = count == 12 ? .dateTime : count == 5 ? .date : .time
-        var timeAt = 0
         if count != 4 {
-            let year = UInt16(b[0]) << 8 | UInt16(b[1])
+            let year = UInt16(next()) << 8 | UInt16(next())
             d.year = year == 0xFFFF ? nil : year
-            switch b[2] {
-            case 1...12: d.month = b[2]
+            let month = next(), day = next(), weekday = next()
+            switch month {
+            case 1...12: d.month = month
             case 0xFD: d.specials.append("daylight-saving-end")
             case 0xFE: d.specials.append("daylight-saving-begin")
             case 0xFF: break
             default: return nil
             }
-            switch b[3] {
-            case 1...31: d.dayOfMonth = b[3]
+            switch day {
+            case 1...31: d.dayOfMonth = day
             case 0xFD: d.specials.append("second-last-day-of-month")
             case 0xFE: d.specials.append("last-day-of-month")
             case 0xFF: break
             default: return nil
             }
-            switch b[4] {
-            case 1...7: d.dayOfWeek = b[4]
+            switch weekday {
+            case 1...7: d.dayOfWeek = weekday
             case 0xFF: break
             default: return nil
             }
-            d.rawMonth = b[2]
-            d.rawDayOfMonth = b[3]
-            timeAt = 5
+            d.rawMonth = month
+            d.rawDayOfMonth = day
         }
         if count != 5 {
-            let h = b[timeAt], m = b[timeAt + 1], s = b[timeAt + 2], hs = b[timeAt + 3]
+            let h = next(), m = next(), s = next(), hs = next()
             guard h < 24 || h == 0xFF, m < 60 || m == 0xFF, s < 60 || s == 0xFF, hs < 100 || hs == 0xFF else {
                 return nil
             }
@@ -76,12 +79,12 @@ extension COSEMDateTime {
             d.hundredths = hs == 0xFF ? nil : hs
         }
         if count == 12 {
-            let dev = Int16(bitPattern: UInt16(b[9]) << 8 | UInt16(b[10]))
+            let dev = Int16(bitPattern: UInt16(next()) << 8 | UInt16(next()))
             if dev != Int16.min {
                 guard dev >= -720, dev <= 720 else { return nil }
                 d.deviation = dev
             }
-            let st = b[11]
+            let st = next()
             if st != 0xFF {
                 d.clockStatus = st
                 d.clockStatusNames = COSEM.clockStatusNames(st)
@@ -102,15 +105,18 @@ extension COSEMDateTime {
                 for _ in 0..<width { out.append(UInt8(ascii: "*")) }
                 return
             }
-            var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
-            var x = Int(v)
-            var k = width - 1
-            while k >= 0 {
-                digits[k] = UInt8(ascii: "0") + UInt8(x % 10)
-                x /= 10
-                k -= 1
+            // Zero-padded to `width`; wider values (a year above 9999) are written in full.
+            var divisor: UInt16 = 1
+            var digits = 1
+            while digits < width || v / divisor >= 10 {
+                divisor *= 10
+                digits += 1
+                if digits == 5 { break }
             }
-            if x > 0 { out.append(contentsOf: String(v).utf8) } else { out.append(contentsOf: digits) }
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
+                divisor /= 10
+            }
         }
         if kind != .time {
             put(year, width: 4)
@@ -174,10 +180,15 @@ extension COSEM {
     /// used to decide whether to show an octet-string as a date-time.
     public static func isPlausibleDateTime<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
         guard bytes.count == 12, let d = COSEMDateTime.decode(bytes) else { return false }
+        return isPlausible(d)
+    }
+
+    /// The plausibility rules of `isPlausibleDateTime` on an already decoded date-time.
+    static func isPlausible(_ d: COSEMDateTime) -> Bool {
         if let y = d.year, y < 1970 || y > 2199 { return false }
         if let st = d.clockStatus, st & 0x70 != 0 { return false }
         // An unspecified date with a specified time, or vice versa, is legal; all-unspecified is legal (0xFF...,
-        // Gurux sends it for open ranges), but all-zero bytes are not a date-time (month 0 is rejected above).
+        // Gurux sends it for open ranges), but all-zero bytes are not a date-time (month 0 is rejected on decode).
         return true
     }
 }

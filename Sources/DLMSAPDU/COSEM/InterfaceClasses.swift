@@ -5,7 +5,8 @@
 // GXDLMSAccount) and jDLMS `interfaceclass/attribute/*AttributeName.java`. Attribute 1 is `logical_name` for every
 // class and is not repeated in the tables. Where a class has several versions the newest one's names are listed
 // (older versions only lack the trailing attributes). Classes we could find only by name (CoAP, Wi-SUN, G3 hybrid
-// RF, ISO/IEC 14908, HS-PLC) are listed without attribute names rather than with guessed ones.
+// RF, ISO/IEC 14908, HS-PLC, SCHC-LPWAN, LoRaWAN; ids from dlms-cosem `CosemInterface`) are listed without
+// attribute names rather than with guessed ones.
 
 /// One COSEM interface class: its id, Blue Book name, the version the names are taken from, and the names of
 /// attributes 2... and methods 1...
@@ -259,6 +260,10 @@ extension COSEM {
            ["protection_mode", "allowed_failed_attempts", "initial_lockout_time", "steepness_factor",
             "max_lockout_time", "port_reference", "protection_status", "failed_attempts",
             "cumulative_failed_attempts"], ["reset"]),
+        ic(126, "SCHC-LPWAN setup", 0, [], []),
+        ic(127, "SCHC-LPWAN diagnostic", 0, [], []),
+        ic(128, "LoRaWAN setup", 0, [], []),
+        ic(129, "LoRaWAN diagnostic", 0, [], []),
         ic(130, "ISO/IEC 14908 identification", 0, [], []),
         ic(131, "ISO/IEC 14908 protocol setup", 0, [], []),
         ic(132, "ISO/IEC 14908 protocol status", 0, [], []),

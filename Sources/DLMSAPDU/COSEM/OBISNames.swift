@@ -8,6 +8,8 @@
 // Cross-checked against Gurux's `GXDLMSConverter` OBIS descriptions and the IDIS/DSMR object lists (event logs).
 
 extension COSEM {
+    static let obisNameCache = OBISNameCache()
+
     static func nameOBIS(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ e: UInt8, _ f: UInt8) -> String? {
         switch a {
         case 0: return abstractName(b, c, d, e, f)
@@ -69,8 +71,14 @@ extension COSEM {
         case (22, 0): base = "IEC HDLC setup"
         case (23, 0): base = "IEC twisted pair (1) setup"
         case (24, 1): base = "M-Bus client"
+        case (24, 2): base = "M-Bus value \(e)"
+        case (24, 3): base = "M-Bus profile generic" + (e == 0 ? "" : " \(e)")
+        case (24, 4): base = "M-Bus disconnect control"
+        case (24, 5): base = "M-Bus control log"
         case (24, 6): base = "M-Bus master port setup"
+        case (24, 8): base = "DLMS/COSEM server M-Bus port setup"
         case (24, 9): base = "M-Bus diagnostic"
+        case (94, _): base = "Country-specific object \(d).\(e)"
         case (25, 0): base = "TCP-UDP setup"
         case (25, 1): base = "IPv4 setup"
         case (25, 2): base = "MAC address setup"
@@ -278,6 +286,37 @@ extension COSEM {
         case 58: ("time integral 4", true)
         default: nil
         }
+    }
+}
+
+/// The names of the codes that dominate real traffic (abstract objects with small instance numbers, electricity
+/// quantities with the usual processing and tariffs 0...4, current values, channel 0), built once from the value
+/// groups: an APDU decoder asks for the same few logical names over and over, and building a name costs a few
+/// hundred nanoseconds. Other codes are named on each call. Immutable after its lazy, thread-safe initialisation.
+struct OBISNameCache: Sendable {
+    let names: [UInt64: String]
+
+    init() {
+        var names: [UInt64: String] = [:]
+        func add(_ a: UInt8, _ c: UInt8, _ d: UInt8, _ e: UInt8) {
+            let code = UInt64(a) << 40 | UInt64(c) << 24 | UInt64(d) << 16 | UInt64(e) << 8 | 0xFF
+            if let n = COSEM.nameOBIS(a, 0, c, d, e, 255) { names[code] = n }
+        }
+        let abstractC: [UInt8] = [0, 1, 2] + Array(10...26) + Array(40...44) + [65, 96, 97, 98, 99]
+        for c in abstractC {
+            for d in Array(0...15) + [97, 98] { for e in 0...10 { add(0, c, UInt8(d), UInt8(e)) } }
+        }
+        for e: UInt8 in [100, 101, 102, 103, 104, 105, 106, 107, 108] { add(0, 10, 0, e) }
+        for c in 1...80 { for d: UInt8 in [2, 4, 5, 6, 7, 8, 9] { for e in 0...4 { add(1, UInt8(c), d, UInt8(e)) } } }
+        for (d, e): (UInt8, UInt8) in [(2, 0), (2, 8), (9, 1), (9, 2)] { add(1, 0, d, e) }
+        for d: UInt8 in [1, 2, 97, 98] { for e in 0...5 { add(1, 99, d, UInt8(e)) } }
+        self.names = names
+    }
+
+    func name(_ code: UInt64) -> String? {
+        if let hit = names[code] { return hit }
+        let b = { (shift: UInt64) in UInt8(truncatingIfNeeded: code >> shift) }
+        return COSEM.nameOBIS(b(40), b(32), b(24), b(16), b(8), b(0))
     }
 }
 
