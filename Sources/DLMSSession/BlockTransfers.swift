@@ -17,7 +17,11 @@ struct BlockTransfers: Sendable {
 
     static let maxBytes = 16 << 20
     static let maxTransfers = 32
-    var open: [String: Transfer] = [:]
+    struct Key: Hashable {
+        var family: String
+        var invokeID: UInt32?
+    }
+    var open: [Key: Transfer] = [:]
     var counter = 0
 
     mutating func reset() { open.removeAll() }
@@ -42,7 +46,7 @@ struct BlockTransfers: Sendable {
             // Acknowledgements and next-block requests name the block they acknowledge.
             return (nil, nil, [])
         }
-        let key = "\(family)/\(invokeID.map(String.init) ?? "-")"
+        let key = Key(family: family, invokeID: invokeID)
         var notes: [String] = []
         if let r = b.dataAccessResult {
             // The server gave up: a data-access-result instead of raw data ends the transfer.

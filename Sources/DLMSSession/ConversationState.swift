@@ -75,11 +75,15 @@ public struct ConversationState: Sendable {
             }
         }
         var known: [ObjectRef: ScalerUnitInfo] = [:]
-        for o in requestObjects + service.objects {
-            var key = o
-            key.attributeID = nil
-            key.selector = nil
-            if let su = scalerUnits[key] { known[o] = su }
+        if !scalerUnits.isEmpty {
+            for list in [requestObjects, service.objects] {
+                for o in list {
+                    var key = o
+                    key.attributeID = nil
+                    key.selector = nil
+                    if let su = scalerUnits[key] { known[o] = su }
+                }
+            }
         }
         return (position, reassembled, notes, known)
     }
