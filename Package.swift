@@ -24,11 +24,13 @@ let package = Package(
         .target(name: "DLMSSecurity", dependencies: ["DLMSWire", "CLibcrypto"]),
         .target(name: "DLMSSession", dependencies: ["DLMSWire", "DLMSTransport", "DLMSAPDU", "DLMSSecurity"]),
         .target(name: "DLMSRender", dependencies: ["DLMSWire", "DLMSAPDU", "DLMSSession"]),
+        // Security-log anomalies and audit reports: rules over the session's records.
+        .target(name: "DLMSAnomaly", dependencies: ["DLMSWire", "DLMSAPDU", "DLMSSession"]),
         // IEC 62056-5-3 standard XML: APDU bytes → XML and XML → APDU bytes (the `encode` command).
         .target(name: "DLMSXML", dependencies: ["DLMSWire", "DLMSAPDU", "DLMSSecurity"]),
         .target(name: "DLMSAnalyzer",
                 dependencies: ["DLMSWire", "DLMSCapture", "DLMSTransport", "DLMSAPDU", "DLMSSecurity",
-                               "DLMSSession", "DLMSRender", "DLMSXML"]),
+                               "DLMSSession", "DLMSRender", "DLMSXML", "DLMSAnomaly"]),
         .executableTarget(name: "dlmsdump", dependencies: [
             "DLMSAnalyzer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -38,6 +40,7 @@ let package = Package(
         .testTarget(name: "DLMSTransportTests", dependencies: ["DLMSTransport", "DLMSWire"]),
         .testTarget(name: "DLMSAPDUTests", dependencies: ["DLMSAPDU", "DLMSWire"], exclude: ["Vectors"]),
         .testTarget(name: "DLMSSecurityTests", dependencies: ["DLMSSecurity", "DLMSWire"], exclude: ["Vectors"]),
+        .testTarget(name: "DLMSAnomalyTests", dependencies: ["DLMSAnomaly", "DLMSAnalyzer", "DLMSRender", "DLMSSession"]),
         .testTarget(name: "DLMSXMLTests", dependencies: ["DLMSXML", "DLMSAPDU", "DLMSWire"]),
         .testTarget(name: "DLMSSessionTests", dependencies: ["DLMSSession", "DLMSAPDU", "DLMSSecurity", "DLMSWire"]),
         .testTarget(name: "DLMSAnalyzerTests", dependencies: ["DLMSAnalyzer", "DLMSRender", "DLMSSession"]),
