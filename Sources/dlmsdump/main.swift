@@ -72,13 +72,20 @@ struct DLMSDump: ParsableCommand {
     mutating func validate() throws {
         if files.isEmpty { throw ValidationError("no input: give a capture file, or - for standard input") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
-        for f in files where f != "-" {
-            if access(f, F_OK) != 0 { throw ValidationError("\(f): no such file") }
-            if access(f, R_OK) != 0 { throw ValidationError("\(f): not readable (permission denied)") }
-        }
     }
 
     func run() throws {
+        // A missing input is a one-line error (exit 1), checked before anything is written.
+        for f in files where f != "-" {
+            if access(f, F_OK) != 0 {
+                printError("dlmsdump: \(f): no such file")
+                throw ExitCode(1)
+            }
+            if access(f, R_OK) != 0 {
+                printError("dlmsdump: \(f): not readable (permission denied)")
+                throw ExitCode(1)
+            }
+        }
         var options = AnalyzerOptions()
         options.input = input
         options.filter = filter
