@@ -270,6 +270,13 @@ public final class Analyzer {
     /// A raw stream interleaves both directions: the conversation is the link (HDLC address pair, wrapper wPort
     /// pair), and the direction comes from the addresses once the client is known.
     func handleSerial(_ e: TransportEvent, line: ConversationKey) {
+        // Link frames of a raw/hex input are its frames (what `frames` numbers).
+        switch e {
+        case .hdlcFrame: summary.frames += 1
+        case .apdu(let a):
+            if case .hdlc = a.kind {} else { summary.frames += 1 }
+        case .issue: break
+        }
         switch e {
         case .apdu(let a):
             switch a.kind {
