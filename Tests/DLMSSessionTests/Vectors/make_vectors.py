@@ -146,6 +146,11 @@ K2s = kdf(z, 2, ST_C2, ST_S2, os_(TID))
 add("gc-agreed-static-suite2", general_ciphering(ST_C2, ST_S2, H("0102") + os_(H("02")) + os_(b""), 0x32, 0x18,
     K2s, AK256, GET), GET, "agreed", "verified", "C(0e,2s) P-384")
 
+# broadcast: glo-get-request with SC 0x70 (key-set bit): GBEK, and the SC byte with its 0x40 bit in the AAD
+# (security-layouts.md §2); IV = the client's system title
+glo_b = b"\xC8" + os_long(b"\x70" + struct.pack(">I", 0x30) + gcm(0x70, BK, ST_C1, 0x30, GET, AK))
+add("glo-broadcast", glo_b, GET, "gbek", "verified", "glo-get-request SC 0x70 with the GBEK")
+
 # general-signing: header ‖ content signed (content length excluded), raw r ‖ s
 def general_signing(orig, recip, content, signer, h):
     hdr = general_header(TID, orig, recip)
