@@ -183,6 +183,23 @@ extension SecurityEngine {
             return c
         }
         switch m {
+        case 2:
+            // Manufacturer-specific: only Gurux's AES-128-ECB form is known (HLSManufacturer.swift).
+            for e in entries {
+                guard let pw = e.password else { continue }
+                tried += 1
+                if let expected = GuruxHighAuthentication.reply(challenge: peerChallenge, secret: pw.bytes),
+                   Self.constantTimeEqual(expected, reply) {
+                    return done(true, "manufacturer-specific mechanism 2 in Gurux's form (AES-128-ECB of the "
+                                + "challenge under the HLS secret) with the password of " + Self.label(e))
+                }
+            }
+            check.result = tried == 0 ? "no-key" : "unsupported"
+            check.detail = tried == 0
+                ? "mechanism 2 is manufacturer-specific; Gurux's form needs the HLS secret (password), none in the keyring"
+                : "mechanism 2 is manufacturer-specific: the reply is not Gurux's form with any of \(tried) keyring "
+                    + "password(s), and no other form is known"
+            return check
         case 3, 4:
             for e in entries {
                 guard let pw = e.password else { continue }
@@ -240,7 +257,7 @@ extension SecurityEngine {
             }
         default:
             check.result = "unsupported"
-            check.detail = "mechanism \(m) (manufacturer-specific or undefined) cannot be checked"
+            check.detail = "mechanism \(m) is not defined by IEC 62056-5-3 and cannot be checked"
             return check
         }
         guard tried > 0 else {
@@ -293,5 +310,14 @@ extension SecurityEngine {
         }
         a.pendingTransferInvokeID = s.invokeID
         return notes
+    }
+}
+
+extension SecurityEngine {
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var diff: UInt8 = 0
+        for i in a.indices { diff |= a[i] ^ b[i] }
+        return diff == 0
     }
 }

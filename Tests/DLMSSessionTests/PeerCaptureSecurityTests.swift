@@ -100,6 +100,23 @@ import Testing
         #expect(verdicts == ["verified"])
     }
 
+    /// Output-Ciphered-HLS-AuthEnc: HLS mechanism 2 (manufacturer-specific) in Gurux's form, AES-128-ECB of the
+    /// challenge under Gurux's default secret "Gurux"; without the secret it is `no-key`, with a wrong one
+    /// `unsupported` (another manufacturer's form cannot be excluded), an altered reply never verifies.
+    @Test func guruxMechanism2VerifiesWithGuruxsDefaultSecret() throws {
+        let units = try Self.wrapperAPDUs(SessionFixtures.path("Captures/peers/Output-Ciphered-HLS-AuthEnc.pcap"))
+        func checks(_ password: String?) throws -> [HLSCheck] {
+            var keyring = try Self.keyring("peers-green-book.json")
+            if let password { keyring.entries[0].password = SecretKey(Array(password.utf8)) }
+            var d = SessionDriver(keyring: keyring)
+            return units.compactMap { d.feed($0.apdu, $0.direction).observation.hls }
+        }
+        #expect(try checks("Gurux").map(\.result) == ["verified", "verified"])
+        #expect(try checks("Gurux").allSatisfy { $0.mechanism == "hls" })
+        #expect(try checks(nil).map(\.result) == ["no-key", "no-key"])
+        #expect(try checks("Gurus").map(\.result) == ["unsupported", "unsupported"])
+    }
+
     /// Output-Ciphered-Director: an LLS association with a glo-initiate and a general-glo ACCESS request.
     @Test func directorCaptureOpensTheGeneralGloAccessRequest() throws {
         let units = try Self.wrapperAPDUs(SessionFixtures.path("Captures/peers/Output-Ciphered-Director.pcap"))
