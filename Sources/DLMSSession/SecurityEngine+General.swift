@@ -138,7 +138,8 @@ extension SecurityEngine {
                 switch outcome {
                 case .verified(let plain):
                     var detail = "key \(k.role) (\(k.origin)), AAD layout " + (layout?.rawValue ?? "?")
-                    detail += layout == .withHeader ? " (SC ‖ AK ‖ general header, Connexo)" : " (SC ‖ AK, Gurux)"
+                    detail += layout == .withHeader ? " (SC ‖ AK ‖ general header, Connexo)"
+                        : " (SC ‖ AK, Gurux: the general header is not authenticated)"
                     if tried > 1 { detail += " (candidate \(tried))" }
                     return finishGeneral(result, key: k, plain: plain, verdict: signatureFailed
                                             ? "authentication-failed" : "verified", detail: detail,
