@@ -186,8 +186,10 @@ extension SecurityEngine {
         if verdict == "authentication-failed" { d += "; the ephemeral key's signature is invalid" }
         let c = Candidate(systemTitle: r0.systemTitle ?? [], encryptionKey: k.key, authenticationKey: nil,
                           role: k.role, label: nil)
-        var r = finish(r0, candidate: c, plain: plain, verdict: verdict, tried: 1, association: &association,
-                       depth: depth, direction: direction, detail: d)
+        var r = withSenderTitle(r0.systemTitle, direction: direction, &association) { a in
+            finish(r0, candidate: c, plain: plain, verdict: verdict, tried: 1, association: &a, depth: depth,
+                   direction: direction, detail: d)
+        }
         if verdict == "authentication-failed" {
             // An APDU that failed authentication never shows plaintext.
             r.plain = nil
@@ -317,20 +319,23 @@ extension SecurityEngine {
         guard !signers.isEmpty else {
             // The content travels in clear: shown and unprotected in turn, but nothing vouches for it.
             result.suite = signature.count == 96 ? 2 : signature.count == 64 ? 1 : 0
-            var r = finish(result, candidate: c, plain: content, verdict: "no-key", tried: 1,
-                           association: &association, depth: depth, direction: direction,
-                           detail: "no signing_public_key for originator " + Hex.encode(originator, uppercase: true)
-                               + ": the signature is not checked")
+            let detail = "no signing_public_key for originator " + Hex.encode(originator, uppercase: true)
+                + ": the signature is not checked"
+            var r = withSenderTitle(originator, direction: direction, &association) { a in
+                finish(result, candidate: c, plain: content, verdict: "no-key", tried: 1, association: &a,
+                       depth: depth, direction: direction, detail: detail)
+            }
             r.key = nil
             return r
         }
         for (k, origin) in signers where k.curve.signatureLength == signature.count {
             if GeneralSigning.verify(header: header, content: content, signature: signature, publicKey: k) {
                 result.suite = Int(k.curve.suite)
-                return finish(result, candidate: c, plain: content, verdict: "verified", tried: 1,
-                              association: &association, depth: depth, direction: direction,
-                              detail: "signature verified (ECDSA \(k.curve.rawValue)) with the signing_public_key of "
-                                  + origin)
+                let detail = "signature verified (ECDSA \(k.curve.rawValue)) with the signing_public_key of " + origin
+                return withSenderTitle(originator, direction: direction, &association) { a in
+                    finish(result, candidate: c, plain: content, verdict: "verified", tried: 1, association: &a,
+                           depth: depth, direction: direction, detail: detail)
+                }
             }
         }
         result.suite = Int(signers[0].0.curve.suite)
@@ -338,5 +343,25 @@ extension SecurityEngine {
         result.detail = "signature-invalid: the \(signature.count)-byte signature verified with none of "
             + "\(signers.count) signing key(s) for originator " + Hex.encode(originator, uppercase: true)
         return result
+    }
+
+    /// Runs `body` with the sender's system title (the general header's originator) standing in for the
+    /// association's when the association does not know it yet, so nested layers get the right IV; the
+    /// association is left as it was in that respect.
+    func withSenderTitle<T>(_ title: [UInt8]?, direction: Direction?, _ a: inout AssociationSecurity,
+                            _ body: (inout AssociationSecurity) -> T) -> T {
+        guard let title, title.count == 8, let direction else { return body(&a) }
+        switch direction {
+        case .clientToServer where a.clientSystemTitle == nil:
+            a.clientSystemTitle = title
+            defer { a.clientSystemTitle = nil }
+            return body(&a)
+        case .serverToClient where a.serverSystemTitle == nil:
+            a.serverSystemTitle = title
+            defer { a.serverSystemTitle = nil }
+            return body(&a)
+        default:
+            return body(&a)
+        }
     }
 }
