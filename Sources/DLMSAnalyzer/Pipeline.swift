@@ -160,6 +160,10 @@ extension Analyzer {
                 errors.append(contentsOf: inner.errors)
             }
         }
+        // Authentication (AARQ/AARE challenges, HLS replies) and keys learned (key_transfer) from the service.
+        let securityObservation = engine.observe(apduType: decoded.type, service: service, direction: direction,
+                                                 association: &c.security)
+        notes.append(contentsOf: securityObservation.notes)
         if decoded.type == "rlrq" || decoded.type == "rlre" { c.security.release() }
         let obs = c.state.observe(service: service, direction: direction, frames: a.frames, time: a.time)
         notes.append(contentsOf: obs.notes)
@@ -168,6 +172,7 @@ extension Analyzer {
             transport: a.kind, bytes: a.bytes, decoded: decoded, security: security, service: service,
             block: obs.block, reassembled: obs.reassembled, errors: errors, notes: notes,
             scalerUnits: obs.scalerUnits)
+        record.hls = securityObservation.hls
         if !options.showSecrets { record.redactions = Secrets.ranges(in: a.bytes, facts: decoded.facts) }
         return record
     }

@@ -89,6 +89,15 @@ public final class JSONLinesRenderer: Renderer {
         }
         j.key("service")
         writeService(r.service, into: &j)
+        if let h = r.hls {
+            j.key("hls")
+            j.beginObject()
+            j.field("mechanism", h.mechanism)
+            j.field("party", h.party)
+            j.field("result", h.result)
+            if let d = h.detail { j.field("detail", d) }
+            j.endObject()
+        }
         if let b = r.block {
             j.key("block")
             j.beginObject()

@@ -113,6 +113,12 @@ public final class TextRenderer: Renderer {
         out += header(r.provenance) + "  " + dim(via) + "\n"
         renderDecoded(r.decoded, bytes: r.bytes, redactions: r.redactions, indent: 1)
         if let s = r.security { renderSecurity(s, indent: 1) }
+        if let h = r.hls {
+            let res = h.result == "verified" ? meaning("✔ verified") : h.result == "failed" ? red("✘ FAILED")
+                : yellow(h.result)
+            out += "  authentication \(h.mechanism) (\(h.party)) → " + res + "\n"
+            if let d = h.detail { out += "    " + dim(d) + "\n" }
+        }
         if let b = r.block {
             out += "  " + yellow("block \(b.blockNumber)\(b.lastBlock ? " (last)" : "") of transfer \(b.transfer)")
                 + "\n"

@@ -11,11 +11,26 @@ public struct AssociationSecurity: Sendable {
     public var dedicatedKey: SecretKey?
     /// Keys learned through Security setup key_transfer, by role, for the server's system title.
     public var transferredKeys: [KeyRole: SecretKey] = [:]
+    /// Authentication mechanism of the association (the AARQ's/AARE's mechanism name, last arc).
+    public var mechanism: Int?
+    /// The AARQ's calling-authentication-value (CtoS) and the AARE's responding one (StoC): the HLS challenges.
+    public var clientChallenge: [UInt8]?
+    public var serverChallenge: [UInt8]?
+    /// The invoke-id of the client's reply_to_HLS_authentication, until the server's response arrives.
+    public var pendingHLSInvokeID: UInt32?
+    /// Keys of a key_transfer request, applied once its response has passed (the request and its response use
+    /// the old keys; security-layouts.md §7).
+    public var pendingTransfer: [KeyRole: SecretKey] = [:]
+    public var pendingTransferInvokeID: UInt32?
     public init() {}
 
     /// Forgets what belongs to the association (the dedicated key); system titles stay as identities.
     public mutating func release() {
         dedicatedKey = nil
+        clientChallenge = nil
+        serverChallenge = nil
+        pendingHLSInvokeID = nil
+        mechanism = nil
     }
 }
 
@@ -66,6 +81,10 @@ public final class SecurityEngine {
         switch p.kind {
         case "glo-ciphering", "ded-ciphering", "general-glo-ciphering", "general-ded-ciphering":
             break
+        case "general-ciphering":
+            return generalCiphering(p, result: result, direction: direction, association: &association, depth: depth)
+        case "general-signing":
+            return generalSigning(p, result: result, direction: direction, association: &association, depth: depth)
         default:
             result.verdict = "unsupported"
             result.detail = "\(p.kind) is not decrypted yet"
@@ -122,7 +141,8 @@ public final class SecurityEngine {
     }
 
     func finish(_ r0: SecurityResult, candidate c: Candidate, plain: [UInt8], verdict: String, tried: Int,
-                association: inout AssociationSecurity, depth: Int, direction: Direction?) -> SecurityResult {
+                association: inout AssociationSecurity, depth: Int, direction: Direction?,
+                detail detailOverride: String? = nil) -> SecurityResult {
         var r = r0
         r.verdict = verdict
         r.key = c.role
@@ -131,7 +151,7 @@ public final class SecurityEngine {
         if let l = c.label { detail += " of \"\(l)\"" }
         if r0.systemTitle == nil { detail += ", IV system title " + Hex.encode(c.systemTitle, uppercase: true) }
         if tried > 1 { detail += " (candidate \(tried))" }
-        r.detail = detail
+        r.detail = detailOverride ?? detail
         r.plain = plain
         let decoded = APDUDecoder.decode(plain[...], options: decodeOptions)
         r.plainDecoded = decoded
@@ -196,10 +216,19 @@ public final class SecurityEngine {
             for e in entries {
                 if let ek = e[role] { add(st, ek, e.ak, role.rawValue, e.label) }
             }
-            if role == .dedicated {
-                for (r, k) in association.transferredKeys where r == .dedicated {
-                    add(st, k, entries.first { $0.ak != nil }?.ak, "dedicated", "key_transfer")
-                }
+            // Keys set by key_transfer in this capture (after the keyring's: the request and its response still
+            // use the old keys).
+            let transferredAK = association.transferredKeys[.ak]
+            if let ak = transferredAK {
+                for e in entries { if let ek = e[role] { add(st, ek, ak, role.rawValue, "key_transfer (ak)") } }
+            }
+            if let k = association.transferredKeys[role] {
+                add(st, k, transferredAK ?? entries.first { $0.ak != nil }?.ak, role.rawValue, "key_transfer")
+            }
+            // A key_transfer whose response was not seen: its keys are the last resort.
+            if let k = association.pendingTransfer[role] {
+                add(st, k, association.pendingTransfer[.ak] ?? transferredAK ?? entries.first { $0.ak != nil }?.ak,
+                    role.rawValue, "key_transfer (response not seen)")
             }
         }
         return out
