@@ -40,6 +40,13 @@ static inline int dlmsdump_install_stop_handlers(void) {
 /// The signal that asked to stop (SIGINT 2, SIGTERM 15), or 0.
 static inline int dlmsdump_stop_signal(void) { return dlmsdump_stop_signal_number; }
 
+/// Puts back the default action of SIGINT and SIGTERM (tests). Returns 0, or -1 with errno set.
+static inline int dlmsdump_restore_default_stop_handlers(void) {
+    if (signal(SIGINT, SIG_DFL) == SIG_ERR) return -1;
+    if (signal(SIGTERM, SIG_DFL) == SIG_ERR) return -1;
+    return 0;
+}
+
 /// Forgets a received signal (tests; a CLI never needs it).
 static inline void dlmsdump_reset_stop_signal(void) { dlmsdump_stop_signal_number = 0; }
 

@@ -34,10 +34,15 @@ public final class LiveInterfaceSource: FrameSource {
 
     /// Opens `interface` (`any` for all on Linux). `filter`: a BPF expression (tcpdump syntax) installed in the
     /// kernel, or nil. `snaplen`: bytes kept per frame (tcpdump's default 262144). `promiscuous`: false for `-p`.
-    /// `immediate`: deliver each packet at once (the default; false lets libpcap batch them).
+    /// `immediate`: deliver each packet at once (the default; false lets libpcap batch them). `bufferSize`: the
+    /// kernel ring in bytes. In immediate mode Linux libpcap uses TPACKET_V2, whose ring has fixed slots of the
+    /// frame size (up to the MTU: 64 KiB on `lo`), so libpcap's 2 MiB default holds only 32 frames of `lo` and a
+    /// burst overflows it; 16 MiB holds 256 of `lo` and about 10,000 of Ethernet.
     /// Errors are one line: "capture on lo needs root or CAP_NET_RAW", "no such interface: eth9", a bad filter.
     public init(interface: String, filter: String? = nil, snaplen: Int32 = 262_144, promiscuous: Bool = true,
-                immediate: Bool = true, stop: StopFlag = StopFlag()) throws(CaptureError) {
+                immediate: Bool = true, bufferSize: Int32 = 16 << 20, stop: StopFlag = StopFlag())
+        throws(CaptureError)
+    {
         self.interface = interface
         self.stop = stop
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
@@ -51,6 +56,7 @@ public final class LiveInterfaceSource: FrameSource {
         _ = pcap_set_snaplen(h, max(64, min(snaplen, 262_144)))
         _ = pcap_set_promisc(h, promiscuous ? 1 : 0)
         _ = pcap_set_immediate_mode(h, immediate ? 1 : 0)
+        _ = pcap_set_buffer_size(h, max(1 << 20, bufferSize))
         // Without immediate mode libpcap returns a batch when this timeout expires.
         _ = pcap_set_timeout(h, Int32(LiveClock.pollInterval))
         let rc = pcap_activate(h)
@@ -111,6 +117,16 @@ public final class LiveInterfaceSource: FrameSource {
 
     /// The next frame as it arrives; nil once the stop flag is set (or after `close()`).
     public func next() throws(CaptureError) -> CapturedFrame? {
+        try next(deadline: nil)
+    }
+
+    /// The next frame if one arrives within `timeout` seconds (0: only one already captured); nil otherwise, or
+    /// once the stop flag is set. For callers that multiplex several sources or do work between frames.
+    public func next(timeout: Double) throws(CaptureError) -> CapturedFrame? {
+        try next(deadline: LiveClock.monotonicNanos() &+ UInt64(max(0, min(timeout, 1e6)) * 1e9))
+    }
+
+    private func next(deadline: UInt64?) throws(CaptureError) -> CapturedFrame? {
         while true {
             guard let h = handle, !stop.isSet else { return nil }
             var header: UnsafeMutablePointer<pcap_pkthdr>?
@@ -130,8 +146,14 @@ public final class LiveInterfaceSource: FrameSource {
                     linkType: linkType, data: bytes, originalLength: max(Int(header.pointee.len), caplen))
             case 0:
                 // Nothing buffered: wait for the descriptor, or for the next look at the stop flag.
+                var wait = stop.waitBudget()
+                if let deadline {
+                    let now = LiveClock.monotonicNanos()
+                    guard now < deadline else { return nil }
+                    wait = Int32(min(UInt64(wait), (deadline - now + 999_999) / 1_000_000))
+                }
                 var p = pollfd(fd: selectableFD, events: Int16(POLLIN), revents: 0)
-                let n = poll(&p, 1, stop.waitBudget())
+                let n = poll(&p, 1, wait)
                 if n < 0, errno != EINTR {
                     throw CaptureError("\(interface): poll failed: \(String(cString: strerror(errno)))")
                 }

@@ -113,4 +113,7 @@ public final class StopFlag: @unchecked Sendable {
 
     /// Forgets a received signal. For tests; a CLI stops after the first one.
     static func resetReceivedSignal() { dlmsdump_reset_stop_signal() }
+
+    /// Puts back the default action of SIGINT and SIGTERM (for tests).
+    static func restoreDefaultSignalHandlers() { _ = dlmsdump_restore_default_stop_handlers() }
 }
