@@ -77,6 +77,34 @@ public struct SerialSettings: Sendable, Hashable {
         }
     }
 
+    /// `base` in raw mode with these settings: `cfmakeraw`, no parity check or software flow control, the
+    /// character size, parity and stop bits, `CLOCAL | CREAD` without RTS/CTS, the speed, and VMIN 1, VTIME 0.
+    /// (A pseudo-terminal keeps only some of these: Linux forces CS8 and no parity on ptys.)
+    public func rawTermios(from base: termios) -> termios {
+        var t = base
+        cfmakeraw(&t)
+        t.c_iflag &= ~tcflag_t(INPCK | IXON | IXOFF | IXANY)
+        t.c_cflag &= ~(tcflag_t(CSIZE | PARENB | PARODD | CSTOPB) | tcflag_t(CRTSCTS))
+        t.c_cflag |= tcflag_t(CLOCAL | CREAD)
+        t.c_cflag |= tcflag_t(dataBits == 7 ? CS7 : CS8)
+        switch parity {
+        case .none: break
+        case .even: t.c_cflag |= tcflag_t(PARENB)
+        case .odd: t.c_cflag |= tcflag_t(PARENB | PARODD)
+        }
+        if stopBits == 2 { t.c_cflag |= tcflag_t(CSTOPB) }
+        // VMIN 1, VTIME 0: a read wants at least one byte, so on the O_NONBLOCK descriptor an empty line is
+        // EAGAIN and 0 means hang-up. (VMIN 0 would make "no data" read as 0, indistinguishable from hang-up.)
+        withUnsafeMutableBytes(of: &t.c_cc) { cc in
+            cc[Int(VMIN)] = 1
+            cc[Int(VTIME)] = 0
+        }
+        let speed = SerialSettings.speed(baud) ?? speed_t(B9600)
+        _ = cfsetispeed(&t, speed)
+        _ = cfsetospeed(&t, speed)
+        return t
+    }
+
     /// Checks the values a user typed; the error is one line.
     public func validate() throws(CaptureError) {
         guard SerialSettings.speed(baud) != nil else {
@@ -96,7 +124,8 @@ public struct SerialSettings: Sendable, Hashable {
 /// The tty is opened `O_RDONLY | O_NOCTTY | O_NONBLOCK` (a tap never writes, and never waits for carrier detect)
 /// and put in raw mode: `cfmakeraw` (no echo, no line editing, no CR/LF translation, no XON/XOFF, no signals from
 /// break), then the speed, character size, parity and stop bits of `SerialSettings`, `CLOCAL | CREAD`, no RTS/CTS
-/// flow control, and `VMIN = 0, VTIME = 0`: `read` returns what has arrived, and `poll(2)` does the waiting, at most
+/// flow control, and `VMIN = 1, VTIME = 0` on a non-blocking descriptor: `read` returns what has arrived (EAGAIN
+/// when nothing has, 0 once the line hung up), and `poll(2)` does the waiting, at most
 /// `LiveClock.pollInterval` at a time so the `StopFlag` is honoured. Parity errors are not checked (`INPCK` off):
 /// the HDLC FCS catches damaged frames, and dropping bytes would hide the damage. The previous terminal settings
 /// are restored by `close()`/`deinit`.
@@ -133,24 +162,8 @@ public final class SerialTapSource {
             closeDescriptor(fd)
             throw CaptureError("\(device): not a serial device (tty)")
         }
-        var t = saved
-        cfmakeraw(&t)
-        t.c_iflag &= ~tcflag_t(INPCK | IXON | IXOFF | IXANY)
-        t.c_cflag &= ~(tcflag_t(CSIZE | PARENB | PARODD | CSTOPB) | tcflag_t(CRTSCTS))
-        t.c_cflag |= tcflag_t(CLOCAL | CREAD)
-        t.c_cflag |= tcflag_t(settings.dataBits == 7 ? CS7 : CS8)
-        switch settings.parity {
-        case .none: break
-        case .even: t.c_cflag |= tcflag_t(PARENB)
-        case .odd: t.c_cflag |= tcflag_t(PARENB | PARODD)
-        }
-        if settings.stopBits == 2 { t.c_cflag |= tcflag_t(CSTOPB) }
-        withUnsafeMutableBytes(of: &t.c_cc) { cc in
-            cc[Int(VMIN)] = 0
-            cc[Int(VTIME)] = 0
-        }
-        let speed = SerialSettings.speed(settings.baud) ?? speed_t(B9600)
-        guard cfsetispeed(&t, speed) == 0, cfsetospeed(&t, speed) == 0, tcsetattr(fd, TCSANOW, &t) == 0 else {
+        var t = settings.rawTermios(from: saved)
+        guard tcsetattr(fd, TCSANOW, &t) == 0 else {
             let reason = String(cString: strerror(errno))
             closeDescriptor(fd)
             throw CaptureError("\(device): cannot set \(settings.summary) raw mode: \(reason)")
@@ -179,7 +192,7 @@ public final class SerialTapSource {
                 return ByteChunk(bytes: Array(buffer[0..<n]), time: LiveClock.now())
             }
             if n == 0 {
-                // A tty in non-blocking raw mode returns -1/EAGAIN when empty; 0 is end of file (hang-up).
+                // With VMIN 1 a non-blocking tty returns -1/EAGAIN when empty; 0 is end of file (hang-up).
                 finish("\(device): the line hung up")
                 return nil
             }

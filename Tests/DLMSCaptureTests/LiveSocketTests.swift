@@ -170,3 +170,27 @@ enum GuruxStreams {
         return try reader.readAll()
     }
 }
+
+/// A plain POSIX thread for the far end of a live test (the meter writing to a pseudo-terminal), joined by the
+/// test. Not the Swift concurrency pool: a blocking writer there could starve the parallel tests on 2 cores.
+struct TestThread {
+    private final class Body {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    private var thread = pthread_t()
+
+    init(_ run: @escaping @Sendable () -> Void) throws {
+        let context = Unmanaged.passRetained(Body(run)).toOpaque()
+        let rc = pthread_create(&thread, nil, { p in
+            guard let p else { return nil }
+            Unmanaged<Body>.fromOpaque(p).takeRetainedValue().run()
+            return nil
+        }, context)
+        if rc != 0 { Unmanaged<Body>.fromOpaque(context).release() }
+        try #require(rc == 0)
+    }
+
+    func join() { pthread_join(thread, nil) }
+}
