@@ -107,4 +107,15 @@ import Testing
         #expect(same, "read back \(chunks.count) of \(written.count) records")
         #expect(LiveTimedRawTests.read("/nonexistent/x.dlmsraw").error == "/nonexistent/x.dlmsraw: No such file or directory")
     }
+
+    @Test func replayGoesThroughTheByteStreamProtocolLikeALiveTap() throws {
+        let path = TempFile.write(LiveTimedRawTests.twoRecords, name: "proto.dlmsraw")
+        let source: any ByteStreamSource = try TimedRawReader(path: path)
+        var events: [TapEvent] = []
+        while let e = try source.nextEvent() { events.append(e) }
+        #expect(events == LiveTimedRawTests.chunks.map { .data($0) })
+        #expect(source.streamName == path)
+        let tap: any ByteStreamSource = try TCPTapSource(address: "[::1]:2000")
+        #expect(tap.streamName == "[::1]:2000")
+    }
 }

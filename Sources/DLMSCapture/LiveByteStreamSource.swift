@@ -1,0 +1,44 @@
+import DLMSWire
+
+/// A source of a serial byte stream with arrival times: a live serial tap, a TCP tap, or the replay of a `--save`
+/// file. The analyzer drives all three with one loop:
+///
+/// ```swift
+/// while let event = try source.nextEvent() {
+///     switch event {
+///     case .data(let chunk): feed chunk.bytes, stamped chunk.time, to the line's stream decoder
+///     case .connected: start a fresh stream decoder (a reconnected tap resumes mid-frame)
+///     case .disconnected(let reason, _, let retryIn): finish the decoder (incomplete frame), tell the user
+///     }
+/// }
+/// ```
+///
+/// nil ends the stream: the stop flag was set, the line hung up (`SerialTapSource.endReason`), or the file ended.
+public protocol ByteStreamSource: AnyObject {
+    /// The next event, or nil at the end.
+    func nextEvent() throws(CaptureError) -> TapEvent?
+    /// What the user named: the device, `HOST:PORT`, or the file. Keys the line's conversation.
+    var streamName: String { get }
+}
+
+extension SerialTapSource: ByteStreamSource {
+    public func nextEvent() throws(CaptureError) -> TapEvent? {
+        try next().map { .data($0) }
+    }
+
+    public var streamName: String { device }
+}
+
+extension TCPTapSource: ByteStreamSource {
+    public func nextEvent() throws(CaptureError) -> TapEvent? { try next() }
+
+    public var streamName: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+extension TimedRawReader: ByteStreamSource {
+    public func nextEvent() throws(CaptureError) -> TapEvent? {
+        try next().map { .data($0) }
+    }
+
+    public var streamName: String { path }
+}
