@@ -93,6 +93,19 @@ public final class PushListener {
         local = LiveSocket.localAddress(bound).endpoint
     }
 
+    /// `--listen [HOST:]PORT`: binds HOST (or every address) and PORT.
+    public convenience init(address: String, transport: Transport = .tcp, maxConnections: Int = 256,
+                            idleTimeout: Double? = nil, stop: StopFlag = StopFlag()) throws(CaptureError) {
+        let (host, port) = try PushListener.parseAddress(address)
+        try self.init(host: host, port: port, transport: transport, maxConnections: maxConnections,
+                      idleTimeout: idleTimeout, stop: stop)
+    }
+
+    /// Splits `[HOST:]PORT` (`4059`, `0.0.0.0:4059`, `[::1]:4059`); host nil means every address.
+    public static func parseAddress(_ text: String) throws(CaptureError) -> (host: String?, port: UInt16) {
+        try LiveSocket.parse(text, hostOptional: true)
+    }
+
     deinit {
         for c in connections { closeDescriptor(c.fd) }
         if listenFD >= 0 { closeDescriptor(listenFD) }

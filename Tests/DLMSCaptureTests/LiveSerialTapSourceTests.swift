@@ -166,9 +166,12 @@ import Darwin
         }
         let baud = message { () throws(CaptureError) in try SerialSettings(baud: 12345).validate() }
         #expect(baud?.hasPrefix("unsupported baud rate 12345; one of 50, 75,") == true)
-        #expect(message { () throws(CaptureError) in try SerialSettings(dataBits: 6).validate() } == "data bits must be 7 or 8, not 6")
-        #expect(message { () throws(CaptureError) in try SerialSettings(stopBits: 3).validate() } == "stop bits must be 1 or 2, not 3")
-        #expect(message { () throws(CaptureError) in _ = try SerialTapSource(device: "/dev/null") } == "/dev/null: not a serial device (tty)")
+        let dataBits = message { () throws(CaptureError) in try SerialSettings(dataBits: 6).validate() }
+        #expect(dataBits == "data bits must be 7 or 8, not 6")
+        let stopBits = message { () throws(CaptureError) in try SerialSettings(stopBits: 3).validate() }
+        #expect(stopBits == "stop bits must be 1 or 2, not 3")
+        let notTTY = message { () throws(CaptureError) in _ = try SerialTapSource(device: "/dev/null") }
+        #expect(notTTY == "/dev/null: not a serial device (tty)")
         let missing = message { () throws(CaptureError) in _ = try SerialTapSource(device: "/dev/ttyNOSUCH9") }
         #expect(missing == "/dev/ttyNOSUCH9: No such file or directory")
         #expect(SerialSettings(baud: 9600, parity: .even, dataBits: 7, stopBits: 1).summary == "9600 7E1")

@@ -105,7 +105,8 @@ import Testing
         #expect(error == nil)
         let same = chunks == written
         #expect(same, "read back \(chunks.count) of \(written.count) records")
-        #expect(LiveTimedRawTests.read("/nonexistent/x.dlmsraw").error == "/nonexistent/x.dlmsraw: No such file or directory")
+        let missing = LiveTimedRawTests.read("/nonexistent/x.dlmsraw").error
+        #expect(missing == "/nonexistent/x.dlmsraw: No such file or directory")
     }
 
     @Test func replayGoesThroughTheByteStreamProtocolLikeALiveTap() throws {
