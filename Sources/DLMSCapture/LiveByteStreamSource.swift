@@ -1,5 +1,16 @@
 import DLMSWire
 
+/// Bytes read from a live byte stream (serial line, TCP tap) or a `--save` file, with the time they arrived.
+public struct ByteChunk: Sendable, Hashable {
+    public var bytes: [UInt8]
+    /// Arrival time: when `read` returned them (live), or the recorded time (replay).
+    public var time: Timestamp
+    public init(bytes: [UInt8], time: Timestamp) {
+        self.bytes = bytes
+        self.time = time
+    }
+}
+
 /// A source of a serial byte stream with arrival times: a live serial tap, a TCP tap, or the replay of a `--save`
 /// file. The analyzer drives all three with one loop:
 ///

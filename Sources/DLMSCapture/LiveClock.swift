@@ -38,14 +38,3 @@ public enum LiveClock {
         }
     }
 }
-
-/// Bytes read from a live byte stream (serial line, TCP tap) or a `--save` file, with the time they arrived.
-public struct ByteChunk: Sendable, Hashable {
-    public var bytes: [UInt8]
-    /// Arrival time: when `read` returned them (live), or the recorded time (replay).
-    public var time: Timestamp
-    public init(bytes: [UInt8], time: Timestamp) {
-        self.bytes = bytes
-        self.time = time
-    }
-}
