@@ -18,8 +18,10 @@ public struct ByteChunk: Sendable, Hashable {
 /// while let event = try source.nextEvent() {
 ///     switch event {
 ///     case .data(let chunk): feed chunk.bytes, stamped chunk.time, to the line's stream decoder
-///     case .connected: start a fresh stream decoder (a reconnected tap resumes mid-frame)
-///     case .disconnected(let reason, _, let retryIn): finish the decoder (incomplete frame), tell the user
+///     case .connected: tell the user
+///     case .disconnected(let reason, let time, _):
+///         if bytes were fed since the last break: report the break, `decoder.gap(missing: 0, ...)` (the stream
+///         resumes mid-frame), and `save?.writeBreak(reason:time:)`
 ///     }
 /// }
 /// ```
@@ -47,8 +49,14 @@ extension TCPTapSource: ByteStreamSource {
 }
 
 extension TimedRawReader: ByteStreamSource {
+    /// Data records as `.data`, break records as `.disconnected(reason:time:retryIn: 0)`: the replay sees the
+    /// breaks where the live run saw them.
     public func nextEvent() throws(CaptureError) -> TapEvent? {
-        try next().map { .data($0) }
+        switch try nextRecord() {
+        case .data(let chunk)?: .data(chunk)
+        case .streamBreak(let reason, let time)?: .disconnected(reason: reason, time: time, retryIn: 0)
+        case nil: nil
+        }
     }
 
     public var streamName: String { path }

@@ -7,20 +7,24 @@ import Darwin
 #endif
 
 /// The `--save FILE` format of the byte-stream taps (serial, TCP tap): the raw bytes exactly as read, with their
-/// arrival times, so that `dlmsdump --input timed-raw FILE` replays a session with the same output (same frames,
-/// same timestamps). Version 1:
+/// arrival times, and the places where the stream broke (a TCP tap that lost its connection), so that
+/// `dlmsdump --input timed-raw FILE` replays a session with the same output (same frames, same timestamps, the
+/// same resynchronisation after a break). Version 1:
 ///
 /// ```
 /// file   = header record*
 /// header = "DLMSDUMP-RAW v1\n"                       ; 16 bytes of ASCII, the last one LF (0x0A)
 /// record = seconds  : u64, big-endian               ; arrival time, Unix seconds (UTC)
 ///          micros   : u32, big-endian               ; 0 ... 999999
-///          length   : u32, big-endian               ; 1 ... 16777216 (16 MiB)
-///          bytes    : length bytes                  ; as returned by one read(2)
+///          length   : u32, big-endian               ; see below
+///          bytes    : (length & 0x7FFFFFFF) bytes
+/// length = 1 ... 16777216                           ; data: the bytes one read(2) returned
+///        | 0x80000000 + (0 ... 4096)                ; break: the stream was cut here (bytes before and after do
+///                                                   ; not join); the bytes are the reason, UTF-8
 /// ```
 ///
-/// One record per `read`, so record boundaries are arbitrary and carry no meaning: a frame may span records and a
-/// record may hold several frames (the decoder reassembles, exactly as it did live). Big-endian, like every
+/// One data record per `read`, so record boundaries are arbitrary and carry no meaning: a frame may span records
+/// and a record may hold several frames (the decoder reassembles, exactly as it did live). Big-endian, like every
 /// length in DLMS. `xxd -s 16 FILE` shows the records; a file cut short (a probe that lost power) loses at most
 /// its last record, which the reader reports.
 public enum TimedRawFormat {
@@ -28,6 +32,9 @@ public enum TimedRawFormat {
     public static let magic: [UInt8] = Array("DLMSDUMP-RAW v1\n".utf8)
     public static let recordHeaderSize = 16
     public static let maximumRecordLength = 16 << 20
+    /// Set in `length` for a break record.
+    public static let breakFlag: UInt32 = 0x8000_0000
+    public static let maximumReasonLength = 4096
 
     /// Whether `firstBytes` start with the header (for `--input auto`).
     public static func matches(_ firstBytes: ArraySlice<UInt8>) -> Bool {
@@ -84,6 +91,30 @@ public final class TimedRawWriter {
             count += 1
             start = end
         }
+        if flushEachRecord { try flush() }
+    }
+
+    /// Records a break in the stream (a TCP tap that lost its connection) with its reason; the replay reports it
+    /// where it happened and resynchronises as the live run did. The reason is cut to 4096 bytes.
+    public func writeBreak(reason: String, time: Timestamp) throws(CaptureError) {
+        let full = Array(reason.utf8)
+        var text = Array(full.prefix(TimedRawFormat.maximumReasonLength))
+        if full.count > text.count, let lastIndex = text.indices.last {
+            // Do not cut a UTF-8 sequence in half: find the last lead byte and drop its sequence if incomplete.
+            var lead = lastIndex
+            while lead > 0, text[lead] & 0xC0 == 0x80 { lead -= 1 }
+            let b = text[lead]
+            let needed = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
+            if text.count - lead < needed { text.removeSubrange(lead...) }
+        }
+        var header: [UInt8] = []
+        header.reserveCapacity(TimedRawFormat.recordHeaderSize)
+        TimedRawWriter.appendBigEndian(UInt64(bitPattern: time.seconds), bytes: 8, to: &header)
+        TimedRawWriter.appendBigEndian(UInt64(max(0, min(999_999, Int(time.micros)))), bytes: 4, to: &header)
+        TimedRawWriter.appendBigEndian(UInt64(TimedRawFormat.breakFlag) | UInt64(text.count), bytes: 4, to: &header)
+        try put(header[...])
+        try put(text[...])
+        count += 1
         if flushEachRecord { try flush() }
     }
 
@@ -156,8 +187,16 @@ public final class TimedRawReader {
         file = nil
     }
 
-    /// The next record, or nil at the end of the file.
+    /// The next data record, or nil at the end of the file. Break records are skipped (see `nextRecord`).
     public func next() throws(CaptureError) -> ByteChunk? {
+        while let r = try nextRecord() {
+            if case .data(let chunk) = r { return chunk }
+        }
+        return nil
+    }
+
+    /// The next record, data or break, or nil at the end of the file.
+    public func nextRecord() throws(CaptureError) -> TimedRawRecord? {
         guard let file else { return nil }
         let name = path == "-" ? "standard input" : path
         var header = [UInt8](repeating: 0, count: TimedRawFormat.recordHeaderSize)
@@ -167,33 +206,45 @@ public final class TimedRawReader {
             return nil
         }
         let at = offset
-        guard got == header.count else {
+        func fail(_ message: String) -> CaptureError {
             close()
-            throw CaptureError("\(name): truncated record header at offset \(at) (\(got) of 16 bytes)")
+            return CaptureError("\(name): \(message)")
         }
+        guard got == header.count else { throw fail("truncated record header at offset \(at) (\(got) of 16 bytes)") }
         var r = ByteReader(header[...])
-        guard let seconds = r.readUInt64(), let micros = r.readUInt32(), let length = r.readUInt32() else {
-            close()
-            throw CaptureError("\(name): unreadable record header at offset \(at)")
+        guard let seconds = r.readUInt64(), let micros = r.readUInt32(), let rawLength = r.readUInt32() else {
+            throw fail("unreadable record header at offset \(at)")
         }
         guard micros < 1_000_000 else {
-            close()
-            throw CaptureError("\(name): bad record at offset \(at): microseconds \(micros) out of range")
+            throw fail("bad record at offset \(at): microseconds \(micros) out of range")
         }
-        guard length >= 1, length <= TimedRawFormat.maximumRecordLength else {
-            close()
-            throw CaptureError("\(name): bad record at offset \(at): length \(length) out of range 1...16777216")
+        let isBreak = rawLength & TimedRawFormat.breakFlag != 0
+        let length = Int(rawLength & ~TimedRawFormat.breakFlag)
+        if isBreak {
+            guard length <= TimedRawFormat.maximumReasonLength else {
+                throw fail("bad break record at offset \(at): reason length \(length) over 4096")
+            }
+        } else {
+            guard length >= 1, length <= TimedRawFormat.maximumRecordLength else {
+                throw fail("bad record at offset \(at): length \(length) out of range 1...16777216")
+            }
         }
-        var bytes = [UInt8](repeating: 0, count: Int(length))
-        let n = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        guard n == Int(length) else {
-            close()
-            throw CaptureError("\(name): truncated record at offset \(at) (\(n) of \(length) bytes)")
-        }
-        offset += TimedRawFormat.recordHeaderSize + Int(length)
+        var bytes = [UInt8](repeating: 0, count: length)
+        let n = length == 0 ? 0 : bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+        guard n == length else { throw fail("truncated record at offset \(at) (\(n) of \(length) bytes)") }
+        offset += TimedRawFormat.recordHeaderSize + length
         count += 1
-        return ByteChunk(bytes: bytes, time: Timestamp(seconds: Int64(bitPattern: seconds), micros: Int32(micros)))
+        let time = Timestamp(seconds: Int64(bitPattern: seconds), micros: Int32(micros))
+        if isBreak { return .streamBreak(reason: String(decoding: bytes, as: UTF8.self), time: time) }
+        return .data(ByteChunk(bytes: bytes, time: time))
     }
+}
+
+/// One record of a `TimedRawFormat` file.
+public enum TimedRawRecord: Sendable, Hashable {
+    case data(ByteChunk)
+    /// The stream broke here (a TCP tap lost its connection); `reason` as the live run reported it.
+    case streamBreak(reason: String, time: Timestamp)
 }
 
 @available(*, unavailable) extension TimedRawReader: Sendable {}

@@ -119,4 +119,65 @@ import Testing
         let tap: any ByteStreamSource = try TCPTapSource(address: "[::1]:2000")
         #expect(tap.streamName == "[::1]:2000")
     }
+
+    /// A break record (the tap lost its connection) between two data records, written by hand from the layout:
+    /// length 0x80000000 | 4, reason "drop".
+    @Test func breakRecordsKeepTheirPlaceAndReason() throws {
+        let all = LiveTimedRawTests.twoRecords
+        let breakRecord: [UInt8] = [0, 0, 0, 0, 0x65, 0xE1, 0xC3, 0xC0] + [0x00, 0x02, 0x00, 0x00] + [0x80, 0, 0, 4]
+            + Array("drop".utf8)
+        let file: [UInt8] = Array(all[0..<35]) + breakRecord + Array(all[35...])
+        let breakTime = Timestamp(seconds: 1_709_294_528, micros: 131_072)
+        let path = TempFile.write([], name: "break.dlmsraw")
+        let w = try TimedRawWriter(path: path)
+        try w.write(LiveTimedRawTests.chunks[0])
+        try w.writeBreak(reason: "drop", time: breakTime)
+        try w.write(LiveTimedRawTests.chunks[1])
+        w.close()
+        let written = try LiveTimedRawTests.fileBytes(path)
+        #expect(written == file)
+
+        let reader = try TimedRawReader(path: path)
+        var records: [TimedRawRecord] = []
+        while let r = try reader.nextRecord() { records.append(r) }
+        #expect(records == [.data(LiveTimedRawTests.chunks[0]), .streamBreak(reason: "drop", time: breakTime),
+                            .data(LiveTimedRawTests.chunks[1])])
+        // next() skips the break; nextEvent() reports it as the live tap did.
+        #expect(LiveTimedRawTests.read(path).chunks == LiveTimedRawTests.chunks)
+        let source: any ByteStreamSource = try TimedRawReader(path: path)
+        var events: [TapEvent] = []
+        while let e = try source.nextEvent() { events.append(e) }
+        #expect(events == [.data(LiveTimedRawTests.chunks[0]),
+                           .disconnected(reason: "drop", time: breakTime, retryIn: 0),
+                           .data(LiveTimedRawTests.chunks[1])])
+    }
+
+    @Test func breakReasonsAreBoundedAndAnEmptyReasonIsValid() throws {
+        let path = TempFile.write([], name: "reasons.dlmsraw")
+        let w = try TimedRawWriter(path: path)
+        let long = String(repeating: "é", count: 3000)  // 6000 bytes of UTF-8
+        try w.writeBreak(reason: long, time: Timestamp(seconds: 1, micros: 0))
+        let odd = "x" + String(repeating: "é", count: 3000)  // the cut falls inside an é: it is dropped whole
+        try w.writeBreak(reason: odd, time: Timestamp(seconds: 1, micros: 1))
+        try w.writeBreak(reason: "", time: Timestamp(seconds: 2, micros: 0))
+        w.close()
+        let reader = try TimedRawReader(path: path)
+        guard case .streamBreak(let first, _)? = try reader.nextRecord() else {
+            Issue.record("no first break")
+            return
+        }
+        #expect(first == String(repeating: "é", count: 2048))
+        guard case .streamBreak(let second, _)? = try reader.nextRecord() else {
+            Issue.record("no second break")
+            return
+        }
+        #expect(second == "x" + String(repeating: "é", count: 2047))
+        #expect(try reader.nextRecord() == .streamBreak(reason: "", time: Timestamp(seconds: 2, micros: 0)))
+        #expect(try reader.nextRecord() == nil)
+
+        let head = Array("DLMSDUMP-RAW v1\n".utf8)
+        let tooLong = head + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0] + [0x80, 0, 0x10, 0x01]
+        let bad = LiveTimedRawTests.read(TempFile.write(tooLong, name: "long.dlmsraw"))
+        #expect(bad.error?.contains("bad break record at offset 16: reason length 4097 over 4096") == true)
+    }
 }
