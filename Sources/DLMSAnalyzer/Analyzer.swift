@@ -23,6 +23,8 @@ public final class Analyzer {
     let engine: SecurityEngine
     /// Warnings about the inputs (keyring permissions, ...) for the caller to show on stderr.
     public private(set) var warnings: [String] = []
+    /// Status lines of live inputs (tap connected, dropped, retrying), shown on stderr as they happen.
+    public var noticeHandler: (String) -> Void = { _ in }
 
     /// Loads the keyrings named in the options; a malformed keyring is an error naming the file, entry and field.
     public init(options: AnalyzerOptions, renderer: any Renderer) throws(AnalyzerError) {
@@ -60,6 +62,15 @@ public final class Analyzer {
         return summary
     }
 
+    /// Runs a live input (`analyseInterface`, `analyseByteStream`, `analyseListener`) between the renderer's begin
+    /// and the end-of-input report (unfinished reassemblies, summary).
+    public func runLive(_ body: (Analyzer) -> Void) -> Summary {
+        renderer.begin()
+        body(self)
+        finish()
+        return summary
+    }
+
     public func analyse(path: String) throws(AnalyzerError) {
         currentSource = path
         let kind = try InputDetection.kind(path: path, requested: options.input)
@@ -67,6 +78,13 @@ public final class Analyzer {
         case .pcap: try analysePcap(path: path)
         case .raw: try analyseRaw(path: path)
         case .hex: try analyseHex(path: path)
+        case .timedRaw:
+            do {
+                let reader = try TimedRawReader(path: path)
+                analyseByteStream(reader, save: nil, stop: StopFlag(), count: nil)
+            } catch {
+                throw AnalyzerError(error.description)
+            }
         case .auto: throw AnalyzerError("\(path): cannot tell the input type; use --input")
         }
         flushStreams()

@@ -20,6 +20,7 @@ enum InputDetection {
         defer { fclose(fp) }
         var head = [UInt8](repeating: 0, count: 4096)
         let n = head.withUnsafeMutableBytes { fread($0.baseAddress, 1, 4096, fp) }
+        if TimedRawFormat.matches(head[0..<n]) { return .timedRaw }
         switch InputKind.detect(path: path, firstBytes: head[0..<n]) {
         case .pcap, .pcapng: return .pcap
         case .raw: return .raw

@@ -4,6 +4,8 @@ import DLMSTransport
 public struct AnalyzerOptions: Sendable {
     public enum InputKind: String, Sendable, CaseIterable {
         case auto, pcap, raw, hex
+        /// A `--save` file of a serial or TCP tap (`TimedRawFormat`): bytes with their arrival times.
+        case timedRaw = "timed-raw"
     }
     public var input: InputKind = .auto
     /// BPF filter applied to pcap input.

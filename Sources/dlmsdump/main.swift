@@ -1,5 +1,7 @@
 import ArgumentParser
 import DLMSAnalyzer
+import DLMSCapture
+import DLMSSession
 import DLMSRender
 
 #if canImport(Glibc)
@@ -69,12 +71,86 @@ struct DLMSDump: ParsableCommand {
     @Flag(name: .long, help: "Write each record as soon as it is complete (default when stdout is a terminal).")
     var lineBuffered = false
 
+    // MARK: Live inputs (issue 5)
+
+    @Option(name: .customShort("i"), help: ArgumentHelp("Capture live on a network interface (libpcap, immediate mode).", valueName: "iface"))
+    var interface: String?
+
+    @Flag(name: [.customShort("D"), .customLong("list-interfaces")], help: "List the interfaces -i can capture on.")
+    var listInterfaces = false
+
+    @Option(name: .customShort("w"), help: ArgumentHelp("With -i: also write the raw frames to a pcap file.", valueName: "file"))
+    var writeFile: String?
+
+    @Option(name: .customShort("s"), help: "With -i: bytes kept per frame.")
+    var snaplen: Int32 = 262_144
+
+    @Flag(name: .customShort("p"), help: "With -i: do not put the interface in promiscuous mode.")
+    var noPromiscuous = false
+
+    @Option(name: .long, help: ArgumentHelp("Read a serial line (raw mode) as a passive tap.", valueName: "device"))
+    var serial: String?
+
+    @Option(name: .long, help: "With --serial: baud rate.")
+    var baud: Int = 9600
+
+    @Option(name: .long, help: "With --serial: parity (none, even, odd).")
+    var parity: SerialSettings.Parity = .none
+
+    @Option(name: .customLong("data-bits"), help: "With --serial: 7 or 8.")
+    var dataBits: Int = 8
+
+    @Option(name: .customLong("stop-bits"), help: "With --serial: 1 or 2.")
+    var stopBits: Int = 1
+
+    @Option(name: .long, help: ArgumentHelp("With --serial or --tcp-tap: record the bytes with their arrival times (replay with --input timed-raw).", valueName: "file"))
+    var save: String?
+
+    @Option(name: .customLong("tcp-tap"), help: ArgumentHelp("Read raw serial bytes from a TCP server (ser2net); reconnects with backoff.", valueName: "host:port"))
+    var tcpTap: String?
+
+    @Option(name: .long, help: ArgumentHelp("Listen for meters that push (DataNotification over the wrapper); never answers.", valueName: "[host:]port"))
+    var listen: String?
+
+    @Flag(name: .long, help: "With --listen: UDP instead of TCP.")
+    var udp = false
+
+    @Option(name: .customShort("c"), help: "Live input: stop after this many APDUs.")
+    var count: Int?
+
+    @Option(name: .long, help: "Live input: stop after this many seconds.")
+    var duration: Double?
+
+    var liveSources: Int { [interface != nil, serial != nil, tcpTap != nil, listen != nil].filter { $0 }.count }
+
     mutating func validate() throws {
+        if listInterfaces { return }
+        if liveSources > 1 { throw ValidationError("give one live input: -i, --serial, --tcp-tap or --listen") }
+        if liveSources == 1 {
+            if !files.isEmpty { throw ValidationError("a live input takes no capture files") }
+            if writeFile != nil, interface == nil { throw ValidationError("-w needs -i") }
+            if save != nil, serial == nil, tcpTap == nil { throw ValidationError("--save needs --serial or --tcp-tap") }
+            if udp, listen == nil { throw ValidationError("--udp needs --listen") }
+            if let count, count < 1 { throw ValidationError("-c needs a positive count") }
+            if let duration, !(duration > 0) { throw ValidationError("--duration needs a positive number of seconds") }
+            return
+        }
         if files.isEmpty { throw ValidationError("no input: give a capture file, or - for standard input") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
     }
 
     func run() throws {
+        if listInterfaces {
+            do {
+                for (i, iface) in try LiveInterfaceSource.listInterfaces().enumerated() {
+                    print(iface.listing(index: i + 1))
+                }
+            } catch {
+                printError("dlmsdump: \(error.description)")
+                throw ExitCode(1)
+            }
+            return
+        }
         // A missing input is a one-line error (exit 1), checked before anything is written.
         for f in files where f != "-" {
             if access(f, F_OK) != 0 {
@@ -98,25 +174,84 @@ struct DLMSDump: ParsableCommand {
         let renderer: any Renderer
         switch format {
         case .jsonl:
-            renderer = JSONLinesRenderer(sink: sink, flushEachRecord: lineBuffered || tty)
+            renderer = JSONLinesRenderer(sink: sink, flushEachRecord: lineBuffered || tty || liveSources > 0)
         case .text:
             let useColor = color == .always || (color == .auto && tty)
             renderer = TextRenderer(sink: sink, style: .init(color: useColor, hex: !noHex),
-                                    flushEachRecord: lineBuffered || tty)
+                                    flushEachRecord: lineBuffered || tty || liveSources > 0)
         }
         do {
             let analyzer = try Analyzer(options: options, renderer: renderer)
             for w in analyzer.warnings { printError("dlmsdump: \(w)") }
+            if liveSources > 0 {
+                try runLive(analyzer)
+                return
+            }
             _ = try analyzer.run(paths: files)
         } catch {
             sink.flush()
-            printError("dlmsdump: \(error.description)")
+            printError("dlmsdump: \(error)")
             throw ExitCode(1)
         }
     }
 }
 
 extension AnalyzerOptions.InputKind: ExpressibleByArgument {}
+extension SerialSettings.Parity: ExpressibleByArgument {}
+
+extension DLMSDump {
+    /// Opens the live source (errors are one line, before any output), runs until SIGINT/SIGTERM, -c or
+    /// --duration, and reports the summary on stderr. A clean stop exits 0.
+    func runLive(_ analyzer: Analyzer) throws {
+        try StopFlag.installSignalHandlers()
+        let stop = StopFlag(after: duration, watchingSignals: true)
+        analyzer.noticeHandler = { printError("dlmsdump: \($0)") }
+        var dropped: CaptureStatistics?
+        let summary: Summary
+        if let interface {
+            let source = try LiveInterfaceSource(interface: interface, filter: filter, snaplen: snaplen,
+                                                 promiscuous: !noPromiscuous, stop: stop)
+            if let w = source.warning { printError("dlmsdump: warning: \(w)") }
+            let dump = try writeFile.map { path throws(CaptureError) in
+                try PcapDumpWriter(path: path, linkType: source.linkType, snaplen: source.snapshotLength)
+            }
+            printError("dlmsdump: listening on \(interface), link type \(source.linkType), snapshot length "
+                + "\(source.snapshotLength) bytes")
+            summary = analyzer.runLive { $0.analyseInterface(source, dump: dump, stop: stop, count: count) }
+            dropped = source.statistics
+            try dump?.flush()
+            dump?.close()
+        } else if serial != nil || tcpTap != nil {
+            let source: any ByteStreamSource
+            if let serial {
+                let settings = SerialSettings(baud: baud, parity: parity, dataBits: dataBits, stopBits: stopBits)
+                source = try SerialTapSource(device: serial, settings: settings, stop: stop)
+                printError("dlmsdump: reading \(serial) at \(settings.summary)")
+            } else {
+                source = try TCPTapSource(address: tcpTap ?? "", stop: stop)
+            }
+            let writer = try save.map { path throws(CaptureError) in try TimedRawWriter(path: path) }
+            summary = analyzer.runLive { $0.analyseByteStream(source, save: writer, stop: stop, count: count) }
+            writer?.close()
+            if let s = source as? SerialTapSource, let end = s.endReason { printError("dlmsdump: \(end)") }
+        } else {
+            let listener = try PushListener(address: listen ?? "", transport: udp ? .udp : .tcp, stop: stop)
+            printError("dlmsdump: listening for pushes on \(udp ? "udp" : "tcp") \(listener.local)")
+            summary = analyzer.runLive { $0.analyseListener(listener, stop: stop, count: count) }
+        }
+        var line = "dlmsdump: \(summary.apdus) APDUs, \(summary.errors) errors"
+        if !summary.verdicts.isEmpty {
+            let parts: [String] = summary.verdicts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            line += ", verdicts: " + parts.joined(separator: ", ")
+        }
+        if let d = dropped {
+            line += "; \(d.received) packets received, \(d.dropped) dropped by the kernel"
+            if d.droppedByInterface > 0 { line += ", \(d.droppedByInterface) by the interface" }
+        }
+        if let reason = stop.reason { line += " (stopped: \(reason))" }
+        printError(line)
+    }
+}
 
 func printError(_ s: String) {
     var line = s + "\n"
