@@ -13,7 +13,21 @@ import DLMSWire
 ///
 /// so that `XMLEncoder.encode(xml: XMLTranslator.apduToXML(x)) == x` holds for every input.
 public enum XMLTranslator {
-    /// The APDU as an XML element tree (root `xDLMS-APDU` or `aCSE-APDU`).
+    /// The APDU as an XML element tree (root `xDLMS-APDU` or `aCSE-APDU`), with Gurux's element names or the
+    /// ASN.1 ones (`naming`).
+    public static func apduToElement(_ bytes: ArraySlice<UInt8>, naming: XMLNaming) -> XElement {
+        let e = apduToElement(bytes)
+        return naming == .gurux ? e : renamedToStandard(e)
+    }
+
+    static func renamedToStandard(_ e: XElement) -> XElement {
+        var out = e
+        if let n = XMLAliases.guruxToStandard[e.name] { out.name = n }
+        out.children = e.children.map(renamedToStandard)
+        return out
+    }
+
+    /// The APDU as an XML element tree (root `xDLMS-APDU` or `aCSE-APDU`), with the names Gurux writes.
     public static func apduToElement(_ bytes: ArraySlice<UInt8>) -> XElement {
         let decoded: XElement
         do throws(Malformed) {
@@ -36,8 +50,10 @@ public enum XMLTranslator {
     }
 
     /// The APDU as standard XML text, without an XML declaration, indented by `indent` levels.
-    public static func apduToXML(_ bytes: ArraySlice<UInt8>, indent: Int = 0) -> String {
-        apduToElement(bytes).xmlString(indent: indent)
+    public static func apduToXML(_ bytes: ArraySlice<UInt8>, indent: Int = 0, naming: XMLNaming = .gurux)
+        -> String
+    {
+        apduToElement(bytes, naming: naming).xmlString(indent: indent)
     }
 
     /// One A-XDR `Data` value as an element (`<x:structure>`, `<x:double-long-unsigned>` …), or nil when the bytes
@@ -55,6 +71,15 @@ public enum XMLTranslator {
                      attributes: [XAttribute("reason", reason), XAttribute("offset", String(offset))])
         ])
     }
+}
+
+/// Which spelling of element names the translator writes (the encoder reads both).
+public enum XMLNaming: String, Sendable, CaseIterable {
+    /// Gurux's `TranslatorStandardTags` (`get-response-with-data-block`, `CallingAPTitle`, …): the trees the
+    /// reference translator and compare-xml.py expect, and what Gurux's own XML reader accepts.
+    case gurux
+    /// The IEC 62056-5-3 ASN.1 names where Gurux differs (`get-response-with-datablock`, `calling-AP-title`, …).
+    case standard
 }
 
 /// A decoding failure inside `APDUWalker`: the APDU has no exact tree form.
