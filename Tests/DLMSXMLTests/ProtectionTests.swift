@@ -126,3 +126,47 @@ import Testing
         #expect(try XMLEncoder.encode(xml: e.xmlString()) == signed)
     }
 }
+
+/// The vectors Python `cryptography` checked (Vectors/protect-crosscheck.py → protect-crosscheck.out) are still
+/// what `Protection.protect` produces, so the independent check stays about this code.
+@Suite struct ProtectionCrossCheckTests {
+    static let vectors = packageURL.appendingPathComponent("Tests/DLMSXMLTests/Vectors")
+
+    @Test func committedVectorsAreReproducedAndVerifiedByTheIndependentCheck() throws {
+        let text = try String(contentsOf: Self.vectors.appendingPathComponent("protect-vectors.txt"), encoding: .utf8)
+        var n = 0
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let f = line.split(separator: " ").map(String.init)
+            n += 1
+            if f[0] == "cipher" {
+                let kind = try #require(Protection.Kind(rawValue: f[1]))
+                let sc = try #require(UInt8(f[2], radix: 16))
+                let ic = try #require(UInt32(f[3]))
+                let (st, ek, ak, plain, out) = (hex(f[4]), hex(f[5]), hex(f[6]), hex(f[7]), hex(f[8]))
+                let again = try Protection.protect(apdu: plain, kind: kind, securityControl: sc, invocationCounter: ic,
+                                                   systemTitle: st, keys: .init(encryptionKey: SecretKey(ek),
+                                                                                authenticationKey: SecretKey(ak)))
+                #expect(again == out, "\(line.prefix(40))")
+                let payload = out.suffix(out.count - (kind == .glo || kind == .ded ? 2 : 11))  // tag, [08 ST,] length (< 128 here)
+                let outcome = DLMSCipher.unprotect(securityControl: SecurityControl(rawValue: sc), systemTitle: st,
+                                                   invocationCounter: ic, payload: payload.dropFirst(5),
+                                                   encryptionKey: SecretKey(ek), authenticationKey: SecretKey(ak))
+                #expect(outcome.plaintext == plain, "\(line.prefix(40))")
+                #expect(try XMLEncoder.encode(xml: XMLTranslator.apduToXML(out[...])) == out)
+            } else {
+                let curve = try #require(ECCurve(rawValue: f[1]))
+                let pub = try #require(ECPublicKey(point: hex(f[2])))
+                #expect(pub.curve == curve)
+                let out = hex(f[7])
+                let gs = try #require(XMLTranslator.apduToElement(out[...]).child("general-signing"))
+                let signature = hex(try #require(gs.child("signature")?.text))
+                let message = Protection.signedData(content: hex(f[6]), originator: hex(f[3]), recipient: hex(f[4]),
+                                                    transactionID: hex(f[5]), dateTime: [], otherInformation: [])
+                #expect(ECDSA.verify(signature: signature, message: message, publicKey: pub))
+            }
+        }
+        let report = try String(contentsOf: Self.vectors.appendingPathComponent("protect-crosscheck.out"), encoding: .utf8)
+        #expect(report.contains("\(n) vectors verified, 0 failed"))
+        #expect(n > 60)
+    }
+}
