@@ -161,6 +161,12 @@ struct APDUBuilder {
         case "initiateRequest": u8(0x01); try initiateRequest(e)
         case "initiateResponse": u8(0x08); try initiateResponse(e)
         case "confirmedServiceError": u8(0x0E); try confirmedServiceError(e)
+        case "readRequest": u8(0x05); try readRequest(e)
+        case "readResponse": u8(0x0C); try readResponse(e)
+        case "writeRequest": u8(0x06); try writeRequest(e)
+        case "unconfirmedWriteRequest": u8(0x16); try writeRequest(e)
+        case "writeResponse": u8(0x0D); try writeResponse(e)
+        case "informationReportRequest": u8(0x18); try informationReport(e)
         default:
             guard let tag = XMLTags.cipheredTags[name] else {
                 throw XMLEncodeError(.unexpectedElement, "<\(e.name)> is not an APDU this encoder knows", at: e)

@@ -172,6 +172,12 @@ struct APDUWalker {
         case 0x01: return try initiateRequest()
         case 0x08: return try initiateResponse()
         case 0x0E: return try confirmedServiceError()
+        case 0x05: return try readRequest()
+        case 0x0C: return try readResponse()
+        case 0x06: return try writeRequest(name: "writeRequest")
+        case 0x16: return try writeRequest(name: "unconfirmedWriteRequest")
+        case 0x0D: return try writeResponse()
+        case 0x18: return try informationReport()
         default:
             if let name = XMLTags.cipheredServiceName(tag) {
                 // glo-/ded- service ciphering: OCTET STRING of SC ‖ IC ‖ ciphertext ‖ tag (Gurux writes the hex).
