@@ -137,10 +137,10 @@ extension APDUBuilder {
         switch name {
         case "variable-name":
             u8(2)
-            u16(try XMLValue.integer(body, UInt16.self))
+            u16(try Self.objectName(body))
         case "parameterized-access":
             u8(4)
-            u16(try XMLValue.integer(try c.next("variable-name"), UInt16.self))
+            u16(try Self.objectName(try c.next("variable-name")))
             try leafU8(&c, "selector")
             let (_, v) = try choice(try c.next("parameter"))
             try data(v, depth: 0)
@@ -160,6 +160,12 @@ extension APDUBuilder {
             throw XMLEncodeError(.unexpectedElement, "not a Variable-Access-Specification choice", at: body)
         }
         try c.finish()
+    }
+
+    /// ObjectName, unsigned; Gurux's signed spelling (-1528 for 0xFA08) is accepted too.
+    static func objectName(_ e: XElement) throws(XMLEncodeError) -> UInt16 {
+        if let v = Int16(XMLValue.text(e)), v < 0 { return UInt16(bitPattern: v) }
+        return try XMLValue.integer(e, UInt16.self)
     }
 
     mutating func variableAccessList(_ items: [XElement]) throws(XMLEncodeError) {

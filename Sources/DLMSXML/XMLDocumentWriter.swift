@@ -107,6 +107,38 @@ public struct XMLDocumentWriter: Sendable {
         return s
     }
 
+    /// Input that did not give an APDU (a framing error, a truncated segment): `<error code offset frames …>`.
+    public func error(frames: [Int], time: String?, conversation: String, code: String, message: String,
+                      offset: Int?) -> String {
+        var e = XElement("error", text: message, attributes: Self.provenance(frames, time, conversation, nil))
+        e.attributes.append(XAttribute("code", code))
+        if let offset { e.attributes.append(XAttribute("offset", String(offset))) }
+        var s = ""
+        e.write(into: &s, indent: 1, prefix: "")
+        return s
+    }
+
+    /// A link frame that carries no APDU (SNRM, UA, RR, DISC …): `<link type="UA" control="115" …/>`.
+    public func link(frames: [Int], time: String?, conversation: String, direction: String?, type: String,
+                     control: UInt8?) -> String {
+        var e = XElement("link", attributes: Self.provenance(frames, time, conversation, direction))
+        e.attributes.append(XAttribute("type", type))
+        if let control { e.attributes.append(XAttribute("control", String(control))) }
+        var s = ""
+        e.write(into: &s, indent: 1, prefix: "")
+        return s
+    }
+
+    static func provenance(_ frames: [Int], _ time: String?, _ conversation: String, _ direction: String?)
+        -> [XAttribute]
+    {
+        var a = [XAttribute("frames", frames.map(String.init).joined(separator: " "))]
+        if let time { a.append(XAttribute("time", time)) }
+        a.append(XAttribute("conversation", conversation))
+        if let direction { a.append(XAttribute("direction", direction)) }
+        return a
+    }
+
     func security(_ v: XMLSecurityVerdict) -> XElement {
         var a = [XAttribute("protection", v.protection)]
         if let sc = v.securityControl { a.append(XAttribute("security-control", String(sc))) }

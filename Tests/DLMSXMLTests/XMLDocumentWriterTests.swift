@@ -74,6 +74,18 @@ import Testing
         #expect(e.attribute("frames") == "3 4")
     }
 
+    @Test func errorsAndLinkFramesAreElementsOfTheirOwn() throws {
+        let w = XMLDocumentWriter()
+        let doc = w.begin() + w.link(frames: [1], time: nil, conversation: "c1", direction: "server->client",
+                                     type: "UA", control: 0x73)
+            + w.error(frames: [5, 6], time: "t", conversation: "c1", code: "wrapper.length", message: "5 > 3", offset: 6)
+            + w.end()
+        let root = try XMLParser.parse(doc)
+        #expect(root.children.map(\.name) == ["link", "error"])
+        #expect(root.children.last?.attribute("code") == "wrapper.length")
+        #expect(root.children.last?.attribute("frames") == "5 6")
+    }
+
     @Test func anInterruptedRunStillEndsAsOneDocument() throws {
         let w = XMLDocumentWriter()
         let doc = w.begin() + w.apdu(frames: [1], time: nil, conversation: "c1", direction: nil, wire: hex("6203800100")[...])
