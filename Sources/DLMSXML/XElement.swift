@@ -97,7 +97,8 @@ extension XElement {
 public enum XMLEscape {
     public static func append(_ s: String, to out: inout String, attribute: Bool) {
         // Fast path: most values (numbers, hex) need no escaping.
-        if !s.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 < 0x20 }) {
+        // ('>' is legal in attribute values and stays readable there: direction="client->server".)
+        if !s.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || ($0 == 0x3E && !attribute) || $0 == 0x22 || $0 < 0x20 }) {
             out += s
             return
         }
@@ -105,7 +106,7 @@ public enum XMLEscape {
             switch ch {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
-            case ">": out += "&gt;"
+            case ">": out += attribute ? ">" : "&gt;"
             case "\"": out += attribute ? "&quot;" : "\""
             case "\n", "\t", "\r":
                 out += attribute || ch == "\r" ? "&#\(ch.value);" : String(ch)
