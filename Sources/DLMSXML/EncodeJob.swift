@@ -13,7 +13,8 @@ public struct EncodeJob: Sendable {
         case none
         /// Wrapper with source and destination wPorts (client 16 → server 1 is usual).
         case wrapper(source: UInt16, destination: UInt16)
-        /// HDLC I-frames; `control` nil numbers the frames from N(S)=0, N(R)=0; `maxInfo` splits long APDUs.
+        /// HDLC I-frames; `control` nil numbers the frames from N(S)=0, N(R)=0; `maxInfo` splits long APDUs
+        /// (a given `control` applies to APDUs that fit in one frame; longer ones are numbered from 0).
         case hdlc(client: UInt8, server: Framing.ServerAddress, control: UInt8?, maxInfo: Int, fromClient: Bool)
     }
 

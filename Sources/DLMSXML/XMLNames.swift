@@ -99,7 +99,6 @@ enum XMLNames {
         if let n = UInt8(t) { return n }
         let lower = t.lowercased()
         for v in 0...255 where table(UInt8(v)) == lower { return UInt8(v) }
-        // Action results also accept the data-access spellings of 15/16 and vice versa.
         return nil
     }
 

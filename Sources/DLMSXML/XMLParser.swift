@@ -158,6 +158,8 @@ public struct XMLParser {
         var text: [UInt8] = []
         while true {
             guard let c = peek() else { throw error("element is not closed", element: e.name) }
+            // NUL is not an XML character (and marks CDATA ampersands internally).
+            guard c != 0 else { throw error("NUL character in content", element: e.name) }
             if c != UInt8(ascii: "<") {
                 text.append(c)
                 advance()

@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test(arguments: ["", "<a>", "<a></b>", "<a><b></a>", "<a x=1/>", "<a>&bogus;</a>", "<a/><b/>", "text",
-                      "<a><!-- never closed", "<a><![CDATA[x</a>", "<a x=\"1\" x2=\"<\"/>", "<a>&#xFFFFFFFF;</a>"])
+                      "<a><!-- never closed", "<a><![CDATA[x</a>", "<a x=\"1\" x2=\"<\"/>", "<a>&#xFFFFFFFF;</a>", "<a>\u{0}</a>"])
     func malformedDocumentsAreSyntaxErrors(text: String) {
         let e = #expect(throws: XMLEncodeError.self) { try XMLParser.parse(text) }
         #expect(e?.code == .syntax)
