@@ -10,6 +10,9 @@ import DLMSWire
 /// streaming: memory is bounded by the reassembly limits, not by the capture size.
 public final class Analyzer {
     public let options: AnalyzerOptions
+    /// When set (SIGINT/SIGTERM), file inputs stop at the next frame and the run finishes cleanly: partial
+    /// reassemblies reported, output flushed, documents closed.
+    public var stop: StopFlag?
     let renderer: any Renderer
     public internal(set) var summary = Summary()
 
@@ -55,7 +58,7 @@ public final class Analyzer {
     /// Analyses the inputs in order and renders everything; returns the summary.
     public func run(paths: [String]) throws(AnalyzerError) -> Summary {
         renderer.begin()
-        for path in paths {
+        for path in paths where stop?.isSet != true {
             try analyse(path: path)
         }
         finish()
@@ -119,7 +122,7 @@ public final class Analyzer {
                           conversation: "-", direction: nil, offset: nil)
                 break
             }
-            guard let f = frame else { break }
+            guard let f = frame, stop?.isSet != true else { break }
             summary.frames += 1
             summary.bytes += f.data.count
             switch PacketDecoder.decode(f, defragmenter: &defragmenter) {
@@ -242,7 +245,7 @@ public final class Analyzer {
             } catch {
                 throw AnalyzerError(error.description)
             }
-            guard let bytes = chunk else { break }
+            guard let bytes = chunk, stop?.isSet != true else { break }
             summary.bytes += bytes.count
             for e in dec.feed(bytes[...], frame: 0, time: nil) { handleSerial(e, line: key) }
         }
@@ -278,7 +281,7 @@ public final class Analyzer {
             } catch {
                 throw AnalyzerError(error.description)
             }
-            guard let bytes = chunk else { break }
+            guard let bytes = chunk, stop?.isSet != true else { break }
             take(parser.feed(bytes[...]))
         }
         take(parser.finish())

@@ -26,11 +26,13 @@ struct DLMSDump: ParsableCommand {
               tcpdump -i eth0 -w - port 4059 | dlmsdump -
               dlmsdump --input raw serial-tap.bin
               echo 'C0 01 C1 00 08 00 00 01 00 00 FF 02 00' | dlmsdump --input hex -
+              dlmsdump --format xml capture.pcap > capture.xml
+              dlmsdump encode --frame wrapper request.xml      (XML or hex to APDU bytes; see encode --help)
             """,
         version: "0.1.0")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, jsonl
+        case text, jsonl, xml
     }
 
     enum ColorMode: String, ExpressibleByArgument, CaseIterable {
@@ -40,7 +42,7 @@ struct DLMSDump: ParsableCommand {
     @Argument(help: "Capture files (pcap, pcapng, raw, hex); - reads standard input.")
     var files: [String] = []
 
-    @Option(name: .long, help: "Output format: text or jsonl.")
+    @Option(name: .long, help: "Output format: text, jsonl or xml (IEC 62056-5-3 standard XML, see docs/xml.md).")
     var format: Format = .text
 
     @Option(name: .long, help: "Input type: auto (by magic and extension), pcap, raw or hex.")
@@ -175,6 +177,9 @@ struct DLMSDump: ParsableCommand {
         switch format {
         case .jsonl:
             renderer = JSONLinesRenderer(sink: sink, flushEachRecord: lineBuffered || tty || liveSources > 0)
+        case .xml:
+            renderer = XMLRenderer(sink: sink, showSecrets: showSecrets, source: files.joined(separator: " "),
+                                   flushEachRecord: lineBuffered || tty)
         case .text:
             let useColor = color == .always || (color == .auto && tty)
             renderer = TextRenderer(sink: sink, style: .init(color: useColor, hex: !noHex),
@@ -187,7 +192,17 @@ struct DLMSDump: ParsableCommand {
                 try runLive(analyzer)
                 return
             }
+            // SIGINT/SIGTERM end a file run cleanly too: what is complete is shown, XML documents are closed.
+            try StopFlag.installSignalHandlers()
+            let stop = StopFlag(watchingSignals: true)
+            analyzer.stop = stop
             _ = try analyzer.run(paths: files)
+            if let reason = stop.reason {
+                printError("dlmsdump: interrupted (\(reason)); the output ends at the last complete record")
+                throw ExitCode(130)
+            }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             sink.flush()
             printError("dlmsdump: \(error)")
@@ -260,4 +275,9 @@ func printError(_ s: String) {
     }
 }
 
-DLMSDump.main()
+// `dlmsdump encode ...` turns standard XML (or hex) into APDU bytes; everything else analyses captures.
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "encode" {
+    Encode.main(Array(CommandLine.arguments.dropFirst(2)))
+} else {
+    DLMSDump.main()
+}
