@@ -1,0 +1,121 @@
+import DLMSSession
+import DLMSWire
+
+/// `security.ic-replay`, `security.ic-regression`, `security.ic-jump`.
+///
+/// The invocation counter is the second half of the AES-GCM IV (system title ‖ IC, IEC 62056-5-3 §5.3.4.2 /
+/// Green Book 9.2.3.4.4); a receiver must reject a counter it has already accepted for the same key, so a counter
+/// used twice is a replay (or a broken sender) and a counter that goes down is a regression. Counters are followed
+/// per sender system title and key role across the whole capture (global keys live across associations), the
+/// dedicated key's per association (it is new in every association). Keys used once per message (`wrapped`,
+/// `agreed`) and APDUs whose tag failed are not followed: their counter proves nothing.
+struct InvocationCounterRule: AnomalyRule {
+    struct Key: Hashable {
+        var sender: [UInt8]
+        var role: String
+        /// Empty for the global keys; the association (`conversation#n`) for the dedicated key.
+        var scope: String
+    }
+
+    struct Track {
+        var last: UInt32
+        var lastFrames: [Int]
+        /// Recent counters and the frames that first used them (a ring of `invocationCounterHistory`).
+        var recent: [UInt32: [Int]] = [:]
+        var order: [UInt32] = []
+        var lastUse = 0
+    }
+
+    var tracks: [Key: Track] = [:]
+    var clock = 0
+
+    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+        guard case .apdu(let e) = event else { return }  // errors carry no counter
+        let r = e.record
+        // The response of a key_transfer still travels under the old key: the reset follows it.
+        defer { if e.request != nil { resetAfterKeyTransfer(e) } }
+        guard let s = r.security, let ic = s.invocationCounter else { return }
+        guard s.verdict != "authentication-failed" else { return }
+        let role = RecordFacts.keyRole(s)
+        guard role != "wrapped" && role != "agreed" && role != "signing" else { return }
+        // The IV's system title; without one (direction unknown, no general-* header) the conversation and
+        // direction stand for the sender.
+        let senderTitle = s.systemTitle
+        let sender = senderTitle ?? Array((e.conversation.id + (r.provenance.direction?.rawValue ?? "?")).utf8)
+        let key = Key(sender: sender, role: role, scope: role == "dedicated" ? e.conversation.associationKey : "")
+        clock += 1
+        let frames = r.provenance.frames
+        guard var t = tracks[key] else {
+            if tracks.count >= options.maxTrackedSenders,
+               let victim = tracks.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
+            {
+                tracks[victim] = nil
+            }
+            var t = Track(last: ic, lastFrames: frames)
+            remember(&t, ic, frames, options)
+            t.lastUse = clock
+            tracks[key] = t
+            return
+        }
+        t.lastUse = clock
+        var evidence: [EvidenceItem] = [
+            EvidenceItem("invocation_counter", .int(Int64(ic))),
+            EvidenceItem("key", .string(role)),
+        ]
+        if let first = t.recent[ic] {
+            evidence.append(EvidenceItem("first_frame", .int(Int64(first.first ?? 0))))
+            evidence.append(EvidenceItem("first_frames", .frames(first)))
+            evidence.append(EvidenceItem("last_invocation_counter", .int(Int64(t.last))))
+            evidence.append(EvidenceItem("verdict", .string(s.verdict)))
+            out.append(Finding("security.ic-replay", .critical, about: r, systemTitle: senderTitle,
+                               message: "invocation counter \(ic) of the \(role) key reused by the same sender "
+                                   + "(first used in frame \(first.first ?? 0)): a replayed or re-sent APDU",
+                               evidence: evidence))
+        } else if ic <= t.last {
+            evidence.append(EvidenceItem("last_invocation_counter", .int(Int64(t.last))))
+            evidence.append(EvidenceItem("last_frames", .frames(t.lastFrames)))
+            out.append(Finding("security.ic-regression", .error, about: r, systemTitle: senderTitle,
+                               message: "invocation counter \(ic) of the \(role) key is lower than the last one "
+                                   + "seen from this sender (\(t.last), frame \(t.lastFrames.first ?? 0))",
+                               evidence: evidence))
+        } else if ic - t.last > options.invocationCounterJump {
+            evidence.append(EvidenceItem("last_invocation_counter", .int(Int64(t.last))))
+            evidence.append(EvidenceItem("last_frames", .frames(t.lastFrames)))
+            evidence.append(EvidenceItem("jump", .int(Int64(ic - t.last))))
+            evidence.append(EvidenceItem("threshold", .int(Int64(options.invocationCounterJump))))
+            out.append(Finding("security.ic-jump", .warning, about: r, systemTitle: senderTitle,
+                               message: "invocation counter of the \(role) key jumped by \(ic - t.last) "
+                                   + "(from \(t.last) in frame \(t.lastFrames.first ?? 0) to \(ic))",
+                               evidence: evidence))
+        }
+        if ic > t.last {
+            t.last = ic
+            t.lastFrames = frames
+        }
+        remember(&t, ic, frames, options)
+        tracks[key] = t
+    }
+
+    func remember(_ t: inout Track, _ ic: UInt32, _ frames: [Int], _ options: AnomalyOptions) {
+        guard t.recent[ic] == nil else { return }
+        t.recent[ic] = frames
+        t.order.append(ic)
+        if t.order.count > max(1, options.invocationCounterHistory) {
+            let old = t.order.removeFirst()
+            t.recent[old] = nil
+        }
+    }
+
+    /// A successful key_transfer (Security setup method 2) replaced keys of the association's parties: counters
+    /// under those keys start again (Blue Book 4.4.7: the invocation counter is reset when its key changes).
+    mutating func resetAfterKeyTransfer(_ e: APDUEvent) {
+        guard e.record.service.type == "action-response", e.record.service.result == nil
+            || e.record.service.result == "success", let req = e.request,
+            req.objects.first.map({ $0.classID == 64 && $0.methodID == 2 }) == true else { return }
+        let roles = SecuritySetupRule.transferredRoles(req.values.first)
+        let titles = [e.conversation.clientSystemTitle, e.conversation.serverSystemTitle].compactMap { $0 }
+        for k in tracks.keys where titles.contains(k.sender) && roles.contains(k.role) {
+            tracks[k] = nil
+        }
+    }
+}
