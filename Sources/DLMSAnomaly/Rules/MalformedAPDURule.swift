@@ -7,7 +7,7 @@ import DLMSWire
 /// Warning when the decoder had to give up on part of the APDU; info when the only errors are deviations it
 /// decoded through (`ber.length-mismatch`: an ACSE length that disagrees with its content, as Gurux's RLRE). Not
 /// reported when the record also carries a transport error (a gap, a cut or mis-framed frame): the transport
-/// finding at the same frame is the cause.
+/// finding at the same frame is the cause; nor for a block transfer joined without some of its blocks.
 struct MalformedAPDURule: AnomalyRule {
     static let lenient: Set<String> = ["ber.length-mismatch"]
     static let transportPrefixes = ["stream.", "wrapper.", "hdlc.segment", "hdlc.truncated", "tcp.", "capture."]
@@ -17,7 +17,12 @@ struct MalformedAPDURule: AnomalyRule {
         let r = e.record
         var errors = r.decoded.errors
         for s in RecordFacts.layers(r.security) { if let d = s.plainDecoded { errors += d.errors } }
-        if let re = r.reassembled?.error { errors.append(re) }
+        // A transfer joined without some of its blocks cannot decode: the block finding is the cause.
+        if let re = r.reassembled?.error,
+           !r.notes.contains(where: { BlockTransferRule.classify($0)?.0 == "block.missing" })
+        {
+            errors.append(re)
+        }
         guard !errors.isEmpty else { return }
         for err in r.errors where Self.transportPrefixes.contains(where: { err.code.hasPrefix($0) }) { return }
         let severity: Severity = errors.allSatisfy { Self.lenient.contains($0.code) } ? .info : .warning
