@@ -40,7 +40,8 @@ struct PolicyDowngradeRule: AnomalyRule {
         var scope = scopes[c.id].flatMap { $0.key == scopeKey ? $0 : nil } ?? Scope(key: scopeKey)
         if scopes[c.id] == nil, scopes.count >= options.maxTrackedConversations { scopes.removeAll() }
         defer { scopes[c.id] = scope }
-        learnPolicy(e, &scope)
+        // The policy applies from the next APDU on (the response that carries it is judged without it).
+        defer { learnPolicy(e, &scope) }
         let level = ProtectionLevel(r)
         let dir = r.provenance.direction
         let kind = RecordFacts.serviceKind(r)
