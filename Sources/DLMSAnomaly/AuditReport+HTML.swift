@@ -8,8 +8,8 @@ extension AuditReport {
         let (m, c) = parties()
         var h = ""
         h.reserveCapacity(1 << 15)
-        h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+        h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
         h += "<title>dlmsdump audit report</title>\n<style>\n" + Self.css + "</style>\n</head>\n<body>\n"
         h += "<header><h1>DLMS/COSEM security audit</h1>\n<p class=\"meta\">"
         if !sources.isEmpty { h += "Sources: " + sources.map(esc).joined(separator: ", ") + ". " }
