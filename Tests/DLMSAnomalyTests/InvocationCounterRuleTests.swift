@@ -84,3 +84,25 @@ import Testing
         #expect(f.map { "\($0.code)@\($0.frames)" } == ["security.key-change@[4]"], "\(f.summary)")
     }
 }
+
+@Suite struct InvocationCounterBurstTests {
+    /// The same traffic twice (two copies of one capture): the first replays are listed, the rest summed up.
+    @Test func aLongBurstOfReplaysIsSummedUp() throws {
+        let once = (1...30).map { Build.service($0, "get-request", ic: UInt32(100 + $0)) }
+        let again = (31...60).map { Build.service($0, "get-request", ic: UInt32(70 + $0)) }
+        let f = run(once + again + [Build.service(61, "get-request", ic: 500)])
+        let replays = f.with(code: "security.ic-replay")
+        #expect(replays.count == 11, "\(replays.summary)")
+        let sum = try #require(replays.last)
+        #expect(sum.evidence("not_listed") == .int(20))
+        #expect(sum.evidence("frames_from_to") == .frames([41, 60]))
+    }
+
+    @Test func aBurstStillOpenAtTheEndIsSummedUpByFinish() {
+        let once = (1...20).map { Build.service($0, "get-request", ic: UInt32(100 + $0)) }
+        let again = (21...40).map { Build.service($0, "get-request", ic: UInt32(80 + $0)) }
+        let f = run(once + again)
+        #expect(f.with(code: "security.ic-replay").count == 11)
+        #expect(f.last?.evidence("not_listed") == .int(10))
+    }
+}

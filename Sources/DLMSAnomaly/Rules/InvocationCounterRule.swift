@@ -24,7 +24,18 @@ struct InvocationCounterRule: AnomalyRule {
         var recent: [UInt32: [Int]] = [:]
         var order: [UInt32] = []
         var lastUse = 0
+        /// Consecutive replays/regressions; past `maxBurstFindings` they are counted, not listed.
+        var burst = 0
+        var suppressed = 0
+        var suppressedFrames: [Int] = []
+        var suppressedTime: Timestamp?
+        var suppressedConversation = ""
+        var suppressedTitle: [UInt8]?
     }
+
+    /// A capture holding the same traffic twice (overlapping files, a mirrored port) replays every APDU: the
+    /// first findings of a burst are listed, the rest summed up in one finding when the burst ends.
+    static let maxBurstFindings = 10
 
     var tracks: [Key: Track] = [:]
     var clock = 0
@@ -62,6 +73,24 @@ struct InvocationCounterRule: AnomalyRule {
             EvidenceItem("invocation_counter", .int(Int64(ic))),
             EvidenceItem("key", .string(role)),
         ]
+        let isReplay = t.recent[ic] != nil
+        if isReplay || ic <= t.last {
+            t.burst += 1
+            if t.burst > Self.maxBurstFindings {
+                t.suppressed += 1
+                if t.suppressedFrames.count < 2 { t.suppressedFrames.append(frames.first ?? 0) }
+                else { t.suppressedFrames[1] = frames.first ?? 0 }
+                t.suppressedTime = r.provenance.time
+                t.suppressedConversation = r.provenance.conversation
+                t.suppressedTitle = senderTitle
+                remember(&t, ic, frames, options)
+                tracks[key] = t
+                return
+            }
+        } else {
+            flush(&t, role: role, into: &out)
+            t.burst = 0
+        }
         if let first = t.recent[ic] {
             evidence.append(EvidenceItem("first_frame", .int(Int64(first.first ?? 0))))
             evidence.append(EvidenceItem("first_frames", .frames(first)))
@@ -94,6 +123,30 @@ struct InvocationCounterRule: AnomalyRule {
         }
         remember(&t, ic, frames, options)
         tracks[key] = t
+    }
+
+    /// The end of a burst: one finding for the replays and regressions not listed.
+    func flush(_ t: inout Track, role: String, into out: inout [Finding]) {
+        guard t.suppressed > 0 else { return }
+        out.append(Finding(code: "security.ic-replay", severity: .critical, frames: t.suppressedFrames,
+                           time: t.suppressedTime, conversation: t.suppressedConversation,
+                           systemTitle: t.suppressedTitle,
+                           message: "\(t.suppressed) more reused or lower invocation counters of the \(role) key from "
+                               + "this sender (frames \(t.suppressedFrames.map(String.init).joined(separator: "..")))"
+                               + " were not listed one by one: the same traffic seen twice?",
+                           evidence: [EvidenceItem("not_listed", .int(Int64(t.suppressed))),
+                                      EvidenceItem("frames_from_to", .frames(t.suppressedFrames)),
+                                      EvidenceItem("key", .string(role))]))
+        t.suppressed = 0
+        t.suppressedFrames = []
+    }
+
+    mutating func finish(options: AnomalyOptions, into out: inout [Finding]) {
+        for k in tracks.keys.sorted(by: { ($0.role, $0.scope) < ($1.role, $1.scope) }) {
+            guard var t = tracks[k], t.suppressed > 0 else { continue }
+            flush(&t, role: k.role, into: &out)
+            tracks[k] = t
+        }
     }
 
     func remember(_ t: inout Track, _ ic: UInt32, _ frames: [Int], _ options: AnomalyOptions) {
