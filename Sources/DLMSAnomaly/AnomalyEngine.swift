@@ -26,19 +26,19 @@ public final class AnomalyEngine {
     var conversations: [String: ConversationContext] = [:]
     var clock = 0
 
-    var invocationCounters = InvocationCounterRule()
-    var verdicts = SecurityVerdictRule()
-    var authentication = AuthenticationRule()
-    var associations = AssociationRule()
-    var cleartext = CleartextPasswordRule()
-    var downgrade = PolicyDowngradeRule()
-    var securitySetup = SecuritySetupRule()
-    var operations = OperationRule()
-    var clockSet = ClockSetRule()
-    var transport = TransportErrorRule()
-    var malformed = MalformedAPDURule()
-    var blocks = BlockTransferRule()
-    var exceptions = ExceptionRule()
+    let invocationCounters = InvocationCounterRule()
+    let verdicts = SecurityVerdictRule()
+    let authentication = AuthenticationRule()
+    let associations = AssociationRule()
+    let cleartext = CleartextPasswordRule()
+    let downgrade = PolicyDowngradeRule()
+    let securitySetup = SecuritySetupRule()
+    let operations = OperationRule()
+    let clockSet = ClockSetRule()
+    let transport = TransportErrorRule()
+    let malformed = MalformedAPDURule()
+    let blocks = BlockTransferRule()
+    let exceptions = ExceptionRule()
 
     public init(options: AnomalyOptions = AnomalyOptions()) {
         self.options = options

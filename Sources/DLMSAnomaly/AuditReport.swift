@@ -13,14 +13,20 @@ import DLMSWire
 public final class AuditReport {
     public let options: AnomalyOptions
 
-    struct Conversation {
-        var id: String
+    /// A class, so its counts are updated in place.
+    final class Conversation {
+        let id: String
         var client: String
         var server: String?
         var meterTitle: [UInt8]?
         var stats = AuditStats()
         var pendingPolicy: Set<UInt32> = []
         var lastUse = 0
+
+        init(id: String, client: String) {
+            self.id = id
+            self.client = client
+        }
 
         var meter: String {
             if let t = meterTitle { return Hex.encode(t, uppercase: true) }
@@ -50,15 +56,12 @@ public final class AuditReport {
     public func add(_ record: Record) {
         switch record {
         case .conversation(let c):
-            var conv = conversation(c.id)
+            let conv = conversation(c.id)
             if let cl = c.client { conv.client = RecordFacts.host(of: cl) }
             conv.server = c.server
-            conversations[c.id] = conv
             if let s = c.source, !sources.contains(s), sources.count < 64 { sources.append(s) }
         case .apdu(let r):
-            var conv = conversation(r.provenance.conversation)
-            apdu(r, &conv)
-            conversations[conv.id] = conv
+            apdu(r, conversation(r.provenance.conversation))
         case .summary(let s):
             summary = s
         case .error(let e):
@@ -74,10 +77,9 @@ public final class AuditReport {
         findingsBySeverity[finding.severity, default: 0] += 1
         if timeline.count < options.maxReportFindings { timeline.append(finding) } else { droppedFindings += 1 }
         see(finding.time)
-        if var conv = conversations[finding.conversation] {
+        if let conv = conversations[finding.conversation] {
             conv.stats.findingsByCode[finding.code, default: 0] += 1
             conv.stats.findingsBySeverity[finding.severity.description, default: 0] += 1
-            conversations[conv.id] = conv
         }
     }
 
@@ -91,7 +93,7 @@ public final class AuditReport {
 
     func conversation(_ id: String) -> Conversation {
         clock += 1
-        if var c = conversations[id] {
+        if let c = conversations[id] {
             c.lastUse = clock
             return c
         }
@@ -102,12 +104,13 @@ public final class AuditReport {
             fold(victim, meters: &meters, clients: &clients)
             conversations[victim.id] = nil
         }
-        var c = Conversation(id: id, client: id)
+        let c = Conversation(id: id, client: id)
         c.lastUse = clock
+        conversations[id] = c
         return c
     }
 
-    func apdu(_ r: APDURecord, _ c: inout Conversation) {
+    func apdu(_ r: APDURecord, _ c: Conversation) {
         let s = r.service
         see(r.provenance.time)
         c.stats.see(r.provenance.time)

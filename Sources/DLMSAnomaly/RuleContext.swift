@@ -19,7 +19,11 @@ public final class ConversationContext {
     public var client: String?
     public var server: String?
     /// Counts the AARQs of the conversation: APDUs with the same number belong to the same association.
-    public var association = 0
+    public var association = 0 {
+        didSet { associationKey = id + "#" + String(association) }
+    }
+    /// The key of the current association: `conversation#n`.
+    public private(set) var associationKey: String
     public var associationFrames: [Int] = []
     public var applicationContext: Int?
     public var mechanism: Int?
@@ -38,21 +42,25 @@ public final class ConversationContext {
     init(id: String) {
         self.id = id
         self.clientIdentity = id
+        self.associationKey = id + "#0"
     }
 
-    /// The association key of the current association: `conversation#n`.
-    public var associationKey: String { id + "#" + String(association) }
 
     /// Whether the association's application context asks for ciphering (2.16.756.5.8.1.3 / .4).
     public var cipheredContext: Bool { applicationContext == 3 || applicationContext == 4 }
 }
 
 /// What a rule sees for one APDU record: the record, its conversation, and the request it answers (for a
-/// response whose invoke id matched).
-public struct APDUEvent {
+/// response whose invoke id matched). A class: every rule gets a reference, not a copy of the record.
+public final class APDUEvent {
     public let record: APDURecord
     public let conversation: ConversationContext
     public let request: PendingRequest?
+    init(record: APDURecord, conversation: ConversationContext, request: PendingRequest?) {
+        self.record = record
+        self.conversation = conversation
+        self.request = request
+    }
 }
 
 /// The inputs of a rule.
@@ -61,15 +69,16 @@ public enum RuleEvent {
     case error(ErrorRecord)
 }
 
-/// One anomaly rule: bounded state keyed by system title or conversation, capture time as its only clock.
-protocol AnomalyRule {
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding])
+/// One anomaly rule: bounded state keyed by system title or conversation, capture time as its only clock. Rules
+/// are classes held in constants of the engine (no copy and no exclusivity check per call).
+protocol AnomalyRule: AnyObject {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding])
     /// End of input: what is still pending.
-    mutating func finish(options: AnomalyOptions, into out: inout [Finding])
+    func finish(options: AnomalyOptions, into out: inout [Finding])
 }
 
 extension AnomalyRule {
-    mutating func finish(options: AnomalyOptions, into out: inout [Finding]) {}
+    func finish(options: AnomalyOptions, into out: inout [Finding]) {}
 }
 
 // MARK: - Helpers shared by the rules

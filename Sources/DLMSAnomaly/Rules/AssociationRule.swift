@@ -10,7 +10,7 @@ import DLMSWire
 /// port (every TCP connection has a new port), else its HDLC address or wPort. Failures are counted in a sliding
 /// window of capture time (`bruteForceWindow`); without timestamps every failure counts. One finding per burst:
 /// the count starts again once the window holds no failure.
-struct AssociationRule: AnomalyRule {
+final class AssociationRule: AnomalyRule {
     struct Client {
         var failures: [(time: Timestamp?, frames: [Int])] = []
         var reported = false
@@ -19,7 +19,7 @@ struct AssociationRule: AnomalyRule {
     var clients: [String: Client] = [:]
     var clock = 0
 
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // errors are not associations
         let r = e.record
         guard r.service.type == "aare", let a = r.service.association, let result = a.result, result != 0 else {
@@ -51,13 +51,13 @@ struct AssociationRule: AnomalyRule {
     }
 
     /// A failed HLS/LLS check ends the association as surely as a rejection.
-    mutating func noteFailedAuthentication(_ f: Finding, event: RuleEvent, options: AnomalyOptions,
+    func noteFailedAuthentication(_ f: Finding, event: RuleEvent, options: AnomalyOptions,
                                            into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }
         failure(e, options: options, into: &out)
     }
 
-    mutating func failure(_ e: APDUEvent, options: AnomalyOptions, into out: inout [Finding]) {
+    func failure(_ e: APDUEvent, options: AnomalyOptions, into out: inout [Finding]) {
         let id = e.conversation.clientIdentity
         let time = e.record.provenance.time
         clock += 1

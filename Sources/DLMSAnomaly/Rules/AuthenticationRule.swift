@@ -9,11 +9,11 @@ import DLMSWire
 /// reflection (so it works the moment it lands, without a change here) and otherwise falls back to what the
 /// records show: the server's answer to `reply_to_HLS_authentication` (Association LN, class 15, method 1) is a
 /// failure when its result is not success or it carries no f(CtoS) (Green Book 9.2.7.4, pass 3/4).
-struct AuthenticationRule: AnomalyRule {
+final class AuthenticationRule: AnomalyRule {
     /// Whether the records carry the session's `hls` check (decided on the first APDU record).
     var recordsCarryHLSCheck: Bool?
 
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // errors carry no authentication
         let r = e.record
         if recordsCarryHLSCheck == nil {

@@ -12,8 +12,8 @@ import DLMSWire
 /// - duplicate (info): "repeated", "received again" (a re-sent block is normal recovery, and is not joined twice);
 /// - aborted (warning): "aborted by the peer", a data-access-result instead of a block ("carries"), a transfer
 ///   "restarted at block 1" or "abandoned", "too many block transfers open".
-struct BlockTransferRule: AnomalyRule {
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+final class BlockTransferRule: AnomalyRule {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         switch event {
         case .apdu(let e):
             let r = e.record

@@ -5,8 +5,8 @@ import DLMSWire
 /// calling-authentication-value, i.e. a password anyone on the line can read (Green Book 9.2.7.3: LLS is a
 /// password check, no cryptography). The evidence says a password was sent and how long it is, never the password.
 /// Where LLS is accepted (local optical port), lower it with `severityOverrides`.
-struct CleartextPasswordRule: AnomalyRule {
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+final class CleartextPasswordRule: AnomalyRule {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // errors carry no AARQ
         let r = e.record
         guard r.service.type == "aarq", let a = r.service.association, a.mechanism == 1,

@@ -9,7 +9,7 @@ import DLMSWire
 /// capture time itself. Info; warning when the step exceeds `clockStepWarning` (clock manipulation shifts tariffs
 /// and hides events in the logs). The Clock's methods (`adjust_to_quarter`, `shift_time`, ...) move the clock by
 /// bounded amounts and are not reported.
-struct ClockSetRule: AnomalyRule {
+final class ClockSetRule: AnomalyRule {
     struct Reading {
         var time: COSEMTime
         var captured: Timestamp?
@@ -17,7 +17,7 @@ struct ClockSetRule: AnomalyRule {
     }
     var lastRead: [String: Reading] = [:]
 
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // errors set no clock
         let r = e.record
         let s = r.service

@@ -4,8 +4,8 @@ import DLMSWire
 /// `dlms.exception`: an exception-response (the server could not even parse or accept the request: state-error
 /// and service-error, IEC 62056-5-3 §9.5) or a confirmed-service-error (a service refused as a whole, e.g. an
 /// initiate error). Warning: a healthy client/meter pair does not produce them; a stream of them is probing.
-struct ExceptionRule: AnomalyRule {
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+final class ExceptionRule: AnomalyRule {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // error records are not DLMS errors
         let r = e.record
         let t = r.service.type

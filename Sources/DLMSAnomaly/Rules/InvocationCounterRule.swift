@@ -9,7 +9,7 @@ import DLMSWire
 /// per sender system title and key role across the whole capture (global keys live across associations), the
 /// dedicated key's per association (it is new in every association). Keys used once per message (`wrapped`,
 /// `agreed`) and APDUs whose tag failed are not followed: their counter proves nothing.
-struct InvocationCounterRule: AnomalyRule {
+final class InvocationCounterRule: AnomalyRule {
     struct Key: Hashable {
         var sender: [UInt8]
         var role: String
@@ -17,12 +17,16 @@ struct InvocationCounterRule: AnomalyRule {
         var scope: String
     }
 
-    struct Track {
+    /// A class, so the tables are updated in place (a struct copied out of the dictionary would copy its
+    /// `recent` table on every APDU).
+    final class Track {
         var last: UInt32
         var lastFrames: [Int]
         /// Recent counters and the frames that first used them (a ring of `invocationCounterHistory`).
         var recent: [UInt32: [Int]] = [:]
         var order: [UInt32] = []
+        /// The oldest entry of `order` once it is full.
+        var head = 0
         var lastUse = 0
         /// Consecutive replays/regressions; past `maxBurstFindings` they are counted, not listed.
         var burst = 0
@@ -31,6 +35,11 @@ struct InvocationCounterRule: AnomalyRule {
         var suppressedTime: Timestamp?
         var suppressedConversation = ""
         var suppressedTitle: [UInt8]?
+
+        init(last: UInt32, lastFrames: [Int]) {
+            self.last = last
+            self.lastFrames = lastFrames
+        }
     }
 
     /// A capture holding the same traffic twice (overlapping files, a mirrored port) replays every APDU: the
@@ -40,7 +49,7 @@ struct InvocationCounterRule: AnomalyRule {
     var tracks: [Key: Track] = [:]
     var clock = 0
 
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // errors carry no counter
         let r = e.record
         // The response of a key_transfer still travels under the old key: the reset follows it.
@@ -56,23 +65,19 @@ struct InvocationCounterRule: AnomalyRule {
         let key = Key(sender: sender, role: role, scope: role == "dedicated" ? e.conversation.associationKey : "")
         clock += 1
         let frames = r.provenance.frames
-        guard var t = tracks[key] else {
+        guard let t = tracks[key] else {
             if tracks.count >= options.maxTrackedSenders,
                let victim = tracks.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
             {
                 tracks[victim] = nil
             }
-            var t = Track(last: ic, lastFrames: frames)
-            remember(&t, ic, frames, options)
+            let t = Track(last: ic, lastFrames: frames)
+            remember(t, ic, frames, options)
             t.lastUse = clock
             tracks[key] = t
             return
         }
         t.lastUse = clock
-        var evidence: [EvidenceItem] = [
-            EvidenceItem("invocation_counter", .int(Int64(ic))),
-            EvidenceItem("key", .string(role)),
-        ]
         let isReplay = t.recent[ic] != nil
         if isReplay || ic <= t.last {
             t.burst += 1
@@ -83,14 +88,23 @@ struct InvocationCounterRule: AnomalyRule {
                 t.suppressedTime = r.provenance.time
                 t.suppressedConversation = r.provenance.conversation
                 t.suppressedTitle = senderTitle
-                remember(&t, ic, frames, options)
-                tracks[key] = t
+                remember(t, ic, frames, options)
                 return
             }
         } else {
-            flush(&t, role: role, into: &out)
+            flush(t, role: role, into: &out)
             t.burst = 0
         }
+        guard isReplay || ic <= t.last || ic - t.last > options.invocationCounterJump else {
+            t.last = ic
+            t.lastFrames = frames
+            remember(t, ic, frames, options)
+            return
+        }
+        var evidence: [EvidenceItem] = [
+            EvidenceItem("invocation_counter", .int(Int64(ic))),
+            EvidenceItem("key", .string(role)),
+        ]
         if let first = t.recent[ic] {
             evidence.append(EvidenceItem("first_frame", .int(Int64(first.first ?? 0))))
             evidence.append(EvidenceItem("first_frames", .frames(first)))
@@ -121,12 +135,11 @@ struct InvocationCounterRule: AnomalyRule {
             t.last = ic
             t.lastFrames = frames
         }
-        remember(&t, ic, frames, options)
-        tracks[key] = t
+        remember(t, ic, frames, options)
     }
 
     /// The end of a burst: one finding for the replays and regressions not listed.
-    func flush(_ t: inout Track, role: String, into out: inout [Finding]) {
+    func flush(_ t: Track, role: String, into out: inout [Finding]) {
         guard t.suppressed > 0 else { return }
         out.append(Finding(code: "security.ic-replay", severity: .critical, frames: t.suppressedFrames,
                            time: t.suppressedTime, conversation: t.suppressedConversation,
@@ -141,27 +154,30 @@ struct InvocationCounterRule: AnomalyRule {
         t.suppressedFrames = []
     }
 
-    mutating func finish(options: AnomalyOptions, into out: inout [Finding]) {
+    func finish(options: AnomalyOptions, into out: inout [Finding]) {
         for k in tracks.keys.sorted(by: { ($0.role, $0.scope) < ($1.role, $1.scope) }) {
-            guard var t = tracks[k], t.suppressed > 0 else { continue }
-            flush(&t, role: k.role, into: &out)
-            tracks[k] = t
+            guard let t = tracks[k], t.suppressed > 0 else { continue }
+            flush(t, role: k.role, into: &out)
         }
     }
 
-    func remember(_ t: inout Track, _ ic: UInt32, _ frames: [Int], _ options: AnomalyOptions) {
+    func remember(_ t: Track, _ ic: UInt32, _ frames: [Int], _ options: AnomalyOptions) {
         guard t.recent[ic] == nil else { return }
         t.recent[ic] = frames
-        t.order.append(ic)
-        if t.order.count > max(1, options.invocationCounterHistory) {
-            let old = t.order.removeFirst()
-            t.recent[old] = nil
+        // A ring of the last `invocationCounterHistory` counters: the oldest is forgotten.
+        let cap = max(1, options.invocationCounterHistory)
+        if t.order.count < cap {
+            t.order.append(ic)
+        } else {
+            t.recent[t.order[t.head]] = nil
+            t.order[t.head] = ic
+            t.head = (t.head + 1) % cap
         }
     }
 
     /// A successful key_transfer (Security setup method 2) replaced keys of the association's parties: counters
     /// under those keys start again (Blue Book 4.4.7: the invocation counter is reset when its key changes).
-    mutating func resetAfterKeyTransfer(_ e: APDUEvent) {
+    func resetAfterKeyTransfer(_ e: APDUEvent) {
         guard e.record.service.type == "action-response", e.record.service.result == nil
             || e.record.service.result == "success", let req = e.request,
             req.objects.first.map({ $0.classID == 64 && $0.methodID == 2 }) == true else { return }

@@ -8,15 +8,21 @@ import DLMSWire
 /// decoded through (`ber.length-mismatch`: an ACSE length that disagrees with its content, as Gurux's RLRE). Not
 /// reported when the record also carries a transport error (a gap, a cut or mis-framed frame): the transport
 /// finding at the same frame is the cause; nor for a block transfer joined without some of its blocks.
-struct MalformedAPDURule: AnomalyRule {
+final class MalformedAPDURule: AnomalyRule {
     static let lenient: Set<String> = ["ber.length-mismatch"]
     static let transportPrefixes = ["stream.", "wrapper.", "hdlc.segment", "hdlc.truncated", "tcp.", "capture."]
 
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // error records go to the transport rule
         let r = e.record
         var errors = r.decoded.errors
-        for s in RecordFacts.layers(r.security) { if let d = s.plainDecoded { errors += d.errors } }
+        var layer = r.security
+        var depth = 0
+        while let s = layer, depth < 8 {
+            if let d = s.plainDecoded, !d.errors.isEmpty { errors += d.errors }
+            layer = s.inner.first
+            depth += 1
+        }
         // A transfer joined without some of its blocks cannot decode: the block finding is the cause.
         if let re = r.reassembled?.error,
            !r.notes.contains(where: { BlockTransferRule.classify($0)?.0 == "block.missing" })

@@ -9,8 +9,8 @@ import DLMSWire
 /// - Image transfer (class 18): method 1 `image_transfer_initiate`, 3 `image_verify`, 4 `image_activate`
 ///   (Blue Book 4.4.6); method 2 (`image_block_transfer`) is the data itself and is not reported block by block.
 /// A refused operation is reported again on its response, with the result.
-struct OperationRule: AnomalyRule {
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+final class OperationRule: AnomalyRule {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // errors are no operation
         let r = e.record
         let s = r.service

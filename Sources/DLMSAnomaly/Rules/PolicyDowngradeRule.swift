@@ -15,11 +15,13 @@ import DLMSWire
 /// Exempt: ACSE APDUs (their protection is in the user-information), general-block-transfer blocks (their
 /// reassembled APDU is judged), exception-response and confirmed-service-error (a server may send these plain when
 /// it cannot decipher the request).
-struct PolicyDowngradeRule: AnomalyRule {
-    struct Scope {
-        var key: String
+final class PolicyDowngradeRule: AnomalyRule {
+    /// A class, so its tables are updated in place.
+    final class Scope {
+        let key: String
+        init(key: String) { self.key = key }
         /// Per kind and direction: the protection every earlier APDU had (intersection) and its first frame.
-        var seen: [String: (level: ProtectionLevel, frames: [Int])] = [:]
+        var seen: [Slot: (level: ProtectionLevel, frames: [Int])] = [:]
         /// Required by the security policy read in the conversation: requests, responses.
         var policyRequests = ProtectionLevel()
         var policyResponses = ProtectionLevel()
@@ -27,21 +29,36 @@ struct PolicyDowngradeRule: AnomalyRule {
         var policyValue: Int?
     }
     var scopes: [String: Scope] = [:]
-    static let exempt: Set<String> = ["aarq", "aare", "rlrq", "rlre", "general-block-transfer", "exception-response",
-                                      "confirmed-service-error"]
+    struct Slot: Hashable {
+        var kind: String
+        var direction: Direction?
+    }
+    static func isExempt(_ type: String) -> Bool {
+        switch type {
+        case "aarq", "aare", "rlrq", "rlre", "general-block-transfer", "exception-response", "confirmed-service-error":
+            true
+        default:
+            false
+        }
+    }
 
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // errors have no protection
         let r = e.record
         let c = e.conversation
-        if Self.exempt.contains(r.decoded.type) || Self.exempt.contains(r.service.type) { return }
+        if Self.isExempt(r.decoded.type) || Self.isExempt(r.service.type) { return }
         if r.service.block?.kind == .generalBlockTransfer { return }
         let scopeKey = c.associationKey
-        var scope = scopes[c.id].flatMap { $0.key == scopeKey ? $0 : nil } ?? Scope(key: scopeKey)
-        if scopes[c.id] == nil, scopes.count >= options.maxTrackedConversations { scopes.removeAll() }
-        defer { scopes[c.id] = scope }
+        let scope: Scope
+        if let s = scopes[c.id], s.key == scopeKey {
+            scope = s
+        } else {
+            if scopes[c.id] == nil, scopes.count >= options.maxTrackedConversations { scopes.removeAll() }
+            scope = Scope(key: scopeKey)
+            scopes[c.id] = scope
+        }
         // The policy applies from the next APDU on (the response that carries it is judged without it).
-        defer { learnPolicy(e, &scope) }
+        defer { learnPolicy(e, scope) }
         let level = ProtectionLevel(r)
         let dir = r.provenance.direction
         let kind = RecordFacts.serviceKind(r)
@@ -64,7 +81,7 @@ struct PolicyDowngradeRule: AnomalyRule {
             required.formUnion(policy)
         }
         if let k = kind {
-            let slot = k + "|" + (dir?.rawValue ?? "?")
+            let slot = Slot(kind: k, direction: dir)
             if let prev = scope.seen[slot] {
                 if !level.isSuperset(of: prev.level) {
                     reasons.append("every earlier \(k) of the association was \(prev.level.name) (first in frame "
@@ -93,7 +110,7 @@ struct PolicyDowngradeRule: AnomalyRule {
     }
 
     /// A GET of Security setup attribute 2 (security_policy) answered in this conversation.
-    func learnPolicy(_ e: APDUEvent, _ scope: inout Scope) {
+    func learnPolicy(_ e: APDUEvent, _ scope: Scope) {
         guard e.record.service.type == "get-response", let req = e.request, req.objects.count == 1,
               let o = req.objects.first, o.classID == 64, o.attributeID == 2,
               let v = e.record.service.values.first else { return }

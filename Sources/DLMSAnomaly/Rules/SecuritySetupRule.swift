@@ -10,10 +10,10 @@ import DLMSWire
 ///   InitiateRequest, keys unwrapped from a key_transfer). A refused key change is reported on its response.
 /// - setup-change (warning): `security_activate` (method 1) and a SET of `security_policy` (attribute 2) or
 ///   `security_suite` (attribute 3). A refused one is reported on its response.
-struct SecuritySetupRule: AnomalyRule {
+final class SecuritySetupRule: AnomalyRule {
     static let securitySetupClass: UInt16 = 64
 
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // errors change no key
         let r = e.record
         let s = r.service

@@ -7,7 +7,7 @@ import DLMSWire
 /// A failed tag or signature is reported on every APDU (each one is a forged, corrupted or mis-keyed message).
 /// "No key" and "decrypted but not authenticated" are reported once per conversation, sender and key role (unless
 /// `reportEveryUndecryptable`): the first one says what is missing, the audit report counts the rest.
-struct SecurityVerdictRule: AnomalyRule {
+final class SecurityVerdictRule: AnomalyRule {
     struct Key: Hashable {
         var code: String
         var conversation: String
@@ -17,11 +17,16 @@ struct SecurityVerdictRule: AnomalyRule {
     var reported: Set<Key> = []
     var suppressed: [String: Int] = [:]
 
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // errors carry no verdict
         let r = e.record
         guard r.security != nil else { return }
-        for s in RecordFacts.layers(r.security) {
+        var layer = r.security
+        var depth = 0
+        while let s = layer, depth < 8 {
+            layer = s.inner.first
+            depth += 1
+            if s.verdict == "verified" { continue }
             let role = RecordFacts.keyRole(s)
             var evidence: [EvidenceItem] = [
                 EvidenceItem("protection", .string(s.protection)),
@@ -66,7 +71,7 @@ struct SecurityVerdictRule: AnomalyRule {
         }
     }
 
-    mutating func once(_ code: String, _ severity: Severity, _ r: APDURecord, _ s: SecurityResult, _ role: String,
+    func once(_ code: String, _ severity: Severity, _ r: APDURecord, _ s: SecurityResult, _ role: String,
                        _ options: AnomalyOptions, _ evidence: [EvidenceItem], into out: inout [Finding],
                        message: String) {
         let key = Key(code: code, conversation: r.provenance.conversation, sender: s.systemTitle ?? [],

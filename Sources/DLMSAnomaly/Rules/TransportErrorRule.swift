@@ -8,7 +8,7 @@ import DLMSWire
 /// from the audit (and a forged length is a classic parser attack), so each is a warning at the frame it concerns.
 /// `stream.gap` is not repeated: it is the stream decoder's echo of the `tcp.gap` at the same frame. Block-transfer
 /// errors go to the block rule.
-struct TransportErrorRule: AnomalyRule {
+final class TransportErrorRule: AnomalyRule {
     static let severities: [String: Severity] = [
         "hdlc.bad-fcs": .warning, "hdlc.bad-hcs": .warning, "wrapper.bad-length": .warning,
         "wrapper.bad-header": .warning, "tcp.gap": .warning, "capture.truncated": .warning,
@@ -24,7 +24,7 @@ struct TransportErrorRule: AnomalyRule {
     ]
     static let echoes: Set<String> = ["stream.gap", "block.incomplete"]
 
-    mutating func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
+    func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .error(let e) = event else { return }  // APDUs: their own errors go to the malformed rule
         guard !Self.echoes.contains(e.code) else { return }
         let severity = Self.severities[e.code] ?? .warning
