@@ -106,3 +106,36 @@ import Testing
         #expect(f.last?.evidence("not_listed") == .int(10))
     }
 }
+
+@Suite struct SharedSystemTitleTests {
+    @Test func bothPartiesSendingWithOneSystemTitleIsReportedOnceAndTrackedApart() throws {
+        let st = Build.meter
+        let f = run([Build.service(1, "get-request", ic: 3, sender: st), Build.service(2, "get-response", ic: 160, sender: st),
+                     Build.service(3, "get-request", ic: 4, sender: st), Build.service(4, "get-response", ic: 161, sender: st)])
+        #expect(f.map { "\($0.code)@\($0.frames)" } == ["security.shared-system-title@[2]"], "\(f.summary)")
+        let shared = try #require(f.first)
+        #expect(shared.evidence("other_frames") == .frames([1]))
+        #expect(shared.evidence("other_direction") == .string("client->server"))
+    }
+}
+
+/// Public captures of other implementations (Captures/peers, see SOURCE.md).
+@Suite struct PeerCaptureAnomalyTests {
+    /// Gurux client and server configured with the same system title 4142434445464748 and one key for both: their
+    /// counters (3, 162, 4, 163, ...) are two series, not one regressing series, and the shared IV space is reported.
+    @Test func simpleKeyCaptureSharesOneSystemTitle() throws {
+        let tap = try analyse([Fixtures.capture("peers/Output-Ciphered-Simple-Key.pcap")],
+                              keyring: [Fixtures.keyring("peers-simple-key.json")])
+        #expect(tap.findings.with(code: "security.ic-regression").isEmpty, "\(tap.findings.summary)")
+        let shared = tap.findings.with(code: "security.shared-system-title")
+        #expect(shared.count == 1)
+        #expect(shared.first?.systemTitle == Array("ABCDEFGH".utf8))
+    }
+
+    @Test func hdlcOverUDPSampleSendsItsLLSPasswordInClear() throws {
+        let tap = try analyse([Fixtures.capture("peers/hdlc-over-udp-sample.pcap")])
+        #expect(!tap.findings.with(code: "security.cleartext-password").isEmpty)
+        let text = tap.findings.map { $0.jsonLine }.joined()
+        #expect(!text.contains("01234567"))
+    }
+}

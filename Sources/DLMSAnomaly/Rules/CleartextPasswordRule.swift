@@ -13,7 +13,8 @@ final class CleartextPasswordRule: AnomalyRule {
               let pw = a.callingAuthenticationValue else { return }
         // The password travels in clear unless the whole AARQ is protected on a lower layer we cannot see.
         out.append(Finding("security.cleartext-password", .warning, about: r, systemTitle: a.callingAPTitle,
-                           message: "LLS password sent in clear in the AARQ (shown masked): anyone on the line "
+                           message: (pw.isEmpty ? "an empty LLS password sent in the AARQ: anyone on the line "
+                                     : "LLS password sent in clear in the AARQ (shown masked): anyone on the line ")
                                + "can read and reuse it",
                            evidence: [
                                EvidenceItem("mechanism", .string("lls")),

@@ -15,6 +15,16 @@ final class InvocationCounterRule: AnomalyRule {
         var role: String
         /// Empty for the global keys; the association (`conversation#n`) for the dedicated key.
         var scope: String
+        /// Client and meter are different senders even when they (wrongly) share a system title.
+        var direction: Direction?
+    }
+    /// System titles (with key role) seen sending in each direction, for `security.shared-system-title`.
+    var directions: [SharedKey: (Direction, [Int])] = [:]
+    var sharedReported: Set<SharedKey> = []
+    struct SharedKey: Hashable {
+        var sender: [UInt8]
+        var role: String
+        var scope: String
     }
 
     /// A class, so the tables are updated in place (a struct copied out of the dictionary would copy its
@@ -62,7 +72,10 @@ final class InvocationCounterRule: AnomalyRule {
         // direction stand for the sender.
         let senderTitle = s.systemTitle
         let sender = senderTitle ?? Array((e.conversation.id + (r.provenance.direction?.rawValue ?? "?")).utf8)
-        let key = Key(sender: sender, role: role, scope: role == "dedicated" ? e.conversation.associationKey : "")
+        let scope = role == "dedicated" ? e.conversation.associationKey : ""
+        let dir = r.provenance.direction
+        let key = Key(sender: sender, role: role, scope: scope, direction: dir)
+        if let st = senderTitle, let d = dir { checkShared(st, role, scope, d, r, ic, options, into: &out) }
         clock += 1
         let frames = r.provenance.frames
         guard let t = tracks[key] else {
@@ -138,6 +151,29 @@ final class InvocationCounterRule: AnomalyRule {
         remember(t, ic, frames, options)
     }
 
+    /// Both parties sending with the same system title and key: the GCM IVs (system title ‖ IC) of the two
+    /// directions come from one space, so the same IV is used twice as soon as their counters meet (NIST SP
+    /// 800-38D §8: an IV must never repeat under a key). Reported once per system title and key.
+    func checkShared(_ st: [UInt8], _ role: String, _ scope: String, _ d: Direction, _ r: APDURecord, _ ic: UInt32,
+                     _ options: AnomalyOptions, into out: inout [Finding]) {
+        let k = SharedKey(sender: st, role: role, scope: scope)
+        guard let (seen, frames) = directions[k] else {
+            if directions.count >= options.maxTrackedSenders { directions.removeAll() }
+            directions[k] = (d, r.provenance.frames)
+            return
+        }
+        guard seen != d, !sharedReported.contains(k) else { return }
+        if sharedReported.count >= options.maxTrackedSenders { sharedReported.removeAll() }
+        sharedReported.insert(k)
+        out.append(Finding("security.shared-system-title", .error, about: r, systemTitle: st,
+                           message: "client and meter both send with system title \(Hex.encode(st, uppercase: true)) "
+                               + "and the \(role) key: their GCM IVs (system title ‖ invocation counter) can repeat",
+                           evidence: [EvidenceItem("key", .string(role)),
+                                      EvidenceItem("invocation_counter", .int(Int64(ic))),
+                                      EvidenceItem("other_direction", .string(seen.rawValue)),
+                                      EvidenceItem("other_frames", .frames(frames))]))
+    }
+
     /// The end of a burst: one finding for the replays and regressions not listed.
     func flush(_ t: Track, role: String, into out: inout [Finding]) {
         guard t.suppressed > 0 else { return }
@@ -155,7 +191,8 @@ final class InvocationCounterRule: AnomalyRule {
     }
 
     func finish(options: AnomalyOptions, into out: inout [Finding]) {
-        for k in tracks.keys.sorted(by: { ($0.role, $0.scope) < ($1.role, $1.scope) }) {
+        for k in tracks.keys.sorted(by: { ($0.role, $0.scope, $0.direction?.rawValue ?? "")
+            < ($1.role, $1.scope, $1.direction?.rawValue ?? "") }) {
             guard let t = tracks[k], t.suppressed > 0 else { continue }
             flush(t, role: k.role, into: &out)
         }

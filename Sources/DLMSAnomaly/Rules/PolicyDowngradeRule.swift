@@ -14,7 +14,7 @@ import DLMSWire
 ///    of the association had is a downgrade (an active attacker stripping protection, or a client bug).
 /// Exempt: ACSE APDUs (their protection is in the user-information), general-block-transfer blocks (their
 /// reassembled APDU is judged), exception-response and confirmed-service-error (a server may send these plain when
-/// it cannot decipher the request).
+/// it cannot decipher the request), and APDUs of unknown type (reported as malformed).
 final class PolicyDowngradeRule: AnomalyRule {
     /// A class, so its tables are updated in place.
     final class Scope {
@@ -35,7 +35,9 @@ final class PolicyDowngradeRule: AnomalyRule {
     }
     static func isExempt(_ type: String) -> Bool {
         switch type {
-        case "aarq", "aare", "rlrq", "rlre", "general-block-transfer", "exception-response", "confirmed-service-error":
+        // `unknown`: not an APDU we can judge (apdu.malformed reports it).
+        case "aarq", "aare", "rlrq", "rlre", "general-block-transfer", "exception-response", "confirmed-service-error",
+             "unknown":
             true
         default:
             false
