@@ -124,6 +124,38 @@ public final class AnomalyEngine {
         worstSeverity.map { $0 >= severity } ?? false
     }
 
+    // MARK: - Summary
+
+    /// The findings counts for the end-of-run summary record: `"anomalies": {"total": n, "by_severity": {...},
+    /// "by_code": {...}}` (call after `finish()`).
+    public func writeSummary(into j: inout JSONBuffer) {
+        j.key("anomalies")
+        j.beginObject()
+        j.field("total", countsByCode.values.reduce(0, +))
+        j.key("by_severity")
+        j.beginObject()
+        for s in Severity.allCases.reversed() { j.field(s.description, countsBySeverity[s] ?? 0) }
+        j.endObject()
+        j.key("by_code")
+        j.beginObject()
+        for (code, n) in countsByCode.sorted(by: { $0.key < $1.key }) { j.field(code, n) }
+        j.endObject()
+        j.endObject()
+    }
+
+    /// The same counts as text lines for the text summary: `anomalies: 1 critical, 2 warning, 3 info`, then one
+    /// line per code, worst first.
+    public func summaryLines() -> [String] {
+        let total = countsByCode.values.reduce(0, +)
+        guard total > 0 else { return ["anomalies: none"] }
+        let bySeverity = Severity.allCases.reversed().compactMap { s in
+            countsBySeverity[s].map { "\($0) \(s)" }
+        }
+        var lines = ["anomalies: \(total) (" + bySeverity.joined(separator: ", ") + ")"]
+        for (code, n) in countsByCode.sorted(by: { $0.key < $1.key }) { lines.append("  \(code): \(n)") }
+        return lines
+    }
+
     // MARK: - Conversations
 
     func context(_ id: String) -> ConversationContext {
