@@ -164,4 +164,15 @@ public struct Finding: Sendable, Hashable {
         if !frames.isEmpty { where_ = " (frame " + frames.map(String.init).joined(separator: ",") + ")" }
         return "  " + head + ": " + message + where_ + evidenceText
     }
+
+    /// The line for a findings-only listing (`--only-anomalies`): frames, time and conversation first, as the
+    /// header of an APDU, then the finding.
+    public func standaloneTextLine(color: Bool) -> String {
+        var head = "#" + frames.map(String.init).joined(separator: ",")
+        if let t = time { head += "  " + t.rfc3339 }
+        head += "  " + conversation
+        if let st = systemTitle { head += "  " + Hex.encode(st, uppercase: true) }
+        if color { head = "\u{1B}[1m" + head + "\u{1B}[0m" }
+        return head + "\n" + textLine(color: color)
+    }
 }

@@ -116,14 +116,10 @@ struct ProtectionLevel: OptionSet, Hashable {
         self = level
     }
 
-    var name: String {
-        if isEmpty { return "none" }
-        var parts: [String] = []
-        if contains(.authenticated) { parts.append("authenticated") }
-        if contains(.encrypted) { parts.append("encrypted") }
-        if contains(.signed) { parts.append("signed") }
-        return parts.joined(separator: "+")
-    }
+    /// `none`, `authenticated`, `encrypted`, `authenticated+encrypted`, ... (static strings: no allocation).
+    var name: String { Self.names[Int(rawValue & 7)] }
+    static let names = ["none", "authenticated", "encrypted", "authenticated+encrypted", "signed",
+                        "authenticated+signed", "encrypted+signed", "authenticated+encrypted+signed"]
 }
 
 enum RecordFacts {

@@ -60,4 +60,10 @@ import Testing
         info.severity = .info
         #expect(info.textLine(color: true).contains("\u{1B}[36m!! INFO"))
     }
+
+    @Test func standaloneLineStartsWithTheUnitHeader() {
+        let lines = Self.finding.standaloneTextLine(color: false).split(separator: "\n")
+        #expect(lines.first == "#92  2025-11-25T15:31:05.912670Z  tcp-1  434C498D9D3D425A")
+        #expect(lines.last?.hasPrefix("  !! CRITICAL security.ic-replay") == true)
+    }
 }
