@@ -13,7 +13,9 @@ extension AuditReport {
         h += "<title>dlmsdump audit report</title>\n<style>\n" + Self.css + "</style>\n</head>\n<body>\n"
         h += "<header><h1>DLMS/COSEM security audit</h1>\n<p class=\"meta\">"
         if !sources.isEmpty { h += "Sources: " + sources.map(esc).joined(separator: ", ") + ". " }
-        if let a = firstTime, let b = lastTime { h += "Capture time " + esc(a.rfc3339) + " to " + esc(b.rfc3339) + ". " }
+        if let a = firstTime, let b = lastTime {
+            h += "Capture time " + esc(a.rfc3339) + " to " + esc(b.rfc3339) + ". "
+        }
         if let s = summary {
             h += "\(s.frames) frames, \(s.apdus) APDUs, \(s.conversations) conversations, \(s.errors) errors."
         }
@@ -29,7 +31,12 @@ extension AuditReport {
         h += "<table class=\"codes\"><thead><tr><th>Code</th><th>Severity</th><th>Count</th></tr></thead><tbody>\n"
         var worst: [String: Severity] = [:]
         for f in timeline { if worst[f.code].map({ f.severity > $0 }) ?? true { worst[f.code] = f.severity } }
-        for (code, n) in findingsByCode.sorted(by: { ((worst[$0.key] ?? .info), $1.key) > ((worst[$1.key] ?? .info), $0.key) }) {
+        // Worst severity first, then by code.
+        let ordered = findingsByCode.sorted {
+            let a = worst[$0.key] ?? .info, b = worst[$1.key] ?? .info
+            return a != b ? a > b : $0.key < $1.key
+        }
+        for (code, n) in ordered {
             let sev = worst[code] ?? .info
             h += "<tr><td><code>\(esc(code))</code></td><td>" + badge(sev) + "</td><td class=\"num\">\(n)</td></tr>\n"
         }
@@ -55,7 +62,8 @@ extension AuditReport {
             h += row("Mechanisms", joined(s.mechanisms))
             h += row("Application contexts", joined(s.applicationContexts))
             h += row("Security policies", joined(s.securityPolicies))
-            h += row("Security suites", s.suites.isEmpty ? "–" : s.suites.sorted().map(String.init).joined(separator: ", "))
+            let suites = s.suites.sorted().map(String.init).joined(separator: ", ")
+            h += row("Security suites", suites.isEmpty ? "–" : suites)
             h += row("APDUs", "\(s.apdus)")
             h += row("By protection", counts(s.protection))
             h += row("By verdict", counts(s.verdicts))
@@ -123,7 +131,8 @@ extension AuditReport {
     func row(_ k: String, _ v: String) -> String { "<tr><th>\(esc(k))</th><td>\(v)</td></tr>\n" }
     func joined(_ s: Set<String>) -> String { s.isEmpty ? "–" : s.sorted().map(esc).joined(separator: ", ") }
     func counts(_ d: [String: Int]) -> String {
-        d.isEmpty ? "–" : d.sorted(by: { $0.key < $1.key }).map { "\(esc($0.key)) \($0.value)" }.joined(separator: ", ")
+        d.isEmpty ? "–"
+            : d.sorted(by: { $0.key < $1.key }).map { "\(esc($0.key)) \($0.value)" }.joined(separator: ", ")
     }
     func badge(_ s: Severity) -> String { "<span class=\"badge sev-\(s)\">\(s)</span>" }
 

@@ -124,7 +124,9 @@ public final class AuditReport {
                 c.stats.associations += 1
                 c.stats.insert(a.mechanism.map(AuthenticationRule.mechanismName) ?? "none", into: \.mechanisms)
                 if let ctx = a.applicationContext { c.stats.insert(Self.contextName(ctx), into: \.applicationContexts) }
-                if let st = a.callingAPTitle, !st.isEmpty { c.client = "system title " + Hex.encode(st, uppercase: true) }
+                if let st = a.callingAPTitle, !st.isEmpty {
+                    c.client = "system title " + Hex.encode(st, uppercase: true)
+                }
             case "aare":
                 if a.result == 0 { c.stats.accepted += 1 } else if a.result != nil { c.stats.rejected += 1 }
                 if let st = a.respondingAPTitle, !st.isEmpty { c.meterTitle = st }

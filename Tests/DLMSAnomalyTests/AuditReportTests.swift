@@ -77,7 +77,8 @@ import Testing
     /// renders it to a PNG. Skipped (with a message) where no Chromium is installed (Debian package `chromium`).
     @Test func htmlReportRendersInAHeadlessBrowser() throws {
         guard let chromium = HTMLCheck.chromium() else {
-            print("skipped: no chromium on PATH (apt-get install chromium) — the HTML report is not checked in a browser")
+            print("skipped: no chromium on PATH (apt-get install chromium): the HTML report is not checked in a "
+                  + "browser")
             return
         }
         let tap = try analyseScenario("neg-replay")

@@ -110,8 +110,10 @@ import Testing
 @Suite struct SharedSystemTitleTests {
     @Test func bothPartiesSendingWithOneSystemTitleIsReportedOnceAndTrackedApart() throws {
         let st = Build.meter
-        let f = run([Build.service(1, "get-request", ic: 3, sender: st), Build.service(2, "get-response", ic: 160, sender: st),
-                     Build.service(3, "get-request", ic: 4, sender: st), Build.service(4, "get-response", ic: 161, sender: st)])
+        let f = run([Build.service(1, "get-request", ic: 3, sender: st),
+                     Build.service(2, "get-response", ic: 160, sender: st),
+                     Build.service(3, "get-request", ic: 4, sender: st),
+                     Build.service(4, "get-response", ic: 161, sender: st)])
         #expect(f.map { "\($0.code)@\($0.frames)" } == ["security.shared-system-title@[2]"], "\(f.summary)")
         let shared = try #require(f.first)
         #expect(shared.evidence("other_frames") == .frames([1]))

@@ -45,7 +45,8 @@ final class ClockSetRule: AnomalyRule {
                 if let a = read.captured, let b = r.provenance.time { elapsed = Int64(b.seconds(since: a).rounded()) }
                 let comparable = (new.deviation == nil) == (read.time.deviation == nil)
                 let newSeconds = comparable && new.deviation != nil ? new.utcSeconds : new.localSeconds
-                let oldSeconds = comparable && read.time.deviation != nil ? read.time.utcSeconds : read.time.localSeconds
+                let oldSeconds = comparable && read.time.deviation != nil ? read.time.utcSeconds
+                    : read.time.localSeconds
                 step = newSeconds - (oldSeconds + elapsed)
                 ev.append(EvidenceItem("previous_time", .string(read.time.text)))
                 ev.append(EvidenceItem("previous_frames", .frames(read.frames)))

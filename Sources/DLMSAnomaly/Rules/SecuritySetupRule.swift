@@ -58,7 +58,8 @@ final class SecuritySetupRule: AnomalyRule {
             }
         }
         if s.type == "set-request" {
-            for o in s.objects where o.classID == Self.securitySetupClass && (o.attributeID == 2 || o.attributeID == 3) {
+            for o in s.objects
+            where o.classID == Self.securitySetupClass && (o.attributeID == 2 || o.attributeID == 3) {
                 let ln = RecordFacts.obis(o.obis)
                 let attr = o.attributeID == 2 ? "security_policy" : "security_suite"
                 var ev = [EvidenceItem("object", .string(ln)), EvidenceItem("attribute", .string(attr))]
