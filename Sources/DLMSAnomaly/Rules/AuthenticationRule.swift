@@ -61,7 +61,7 @@ final class AuthenticationRule: AnomalyRule {
     }
 
     /// The session's check on the record (`APDURecord.hls`), read by reflection: mechanism, party, result, detail.
-    static func hlsCheck(of r: APDURecord) -> (mechanism: String, party: String, result: String, detail: String?)? {
+    static func hlsCheck(of r: Any) -> (mechanism: String, party: String, result: String, detail: String?)? {
         guard let field = Mirror(reflecting: r).children.first(where: { $0.label == "hls" }) else { return nil }
         // An Optional: one child when it holds a value.
         let opt = Mirror(reflecting: field.value)
