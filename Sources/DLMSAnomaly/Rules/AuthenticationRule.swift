@@ -54,9 +54,10 @@ final class AuthenticationRule: AnomalyRule {
                                message: "the LLS password of the AARQ is wrong", evidence: evidence))
         } else {
             out.append(Finding("security.hls-failed", .error, about: r, systemTitle: st,
-                               message: "the \(party)'s \(mechanism) reply to the challenge (HLS pass "
-                                   + (party == "server" ? "4" : "3") + ") is wrong: the association is not "
-                                   + "authenticated", evidence: evidence))
+                               message: "the \(mechanism) authentication of the association failed (HLS pass "
+                                   + (party == "server" ? "4" : "3") + "): the association is not authenticated"
+                                   + (detail.map { "; " + $0 } ?? ""),
+                               evidence: evidence))
         }
     }
 
