@@ -140,6 +140,12 @@ enum RecordFacts {
     /// The key role of a protected APDU: the one that verified, else the one its kind asks for.
     static func keyRole(_ s: SecurityResult) -> String {
         if let k = s.key { return k }
+        switch s.protection {
+        case "general-signing": return "signing"
+        // identified, wrapped or agreed: without the key the header alone does not say which (key-info).
+        case "general-ciphering": return "unknown"
+        default: break
+        }
         if s.protection.contains("ded") { return "dedicated" }
         return s.broadcast ? "gbek" : "guek"
     }

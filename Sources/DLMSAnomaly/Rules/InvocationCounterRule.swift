@@ -67,7 +67,7 @@ final class InvocationCounterRule: AnomalyRule {
         guard let s = r.security, let ic = s.invocationCounter else { return }
         guard s.verdict != "authentication-failed" else { return }
         let role = RecordFacts.keyRole(s)
-        guard role != "wrapped" && role != "agreed" && role != "signing" else { return }
+        guard role != "wrapped" && role != "agreed" && role != "signing" && role != "unknown" else { return }
         // The IV's system title; without one (direction unknown, no general-* header) the conversation and
         // direction stand for the sender.
         let senderTitle = s.systemTitle
