@@ -1,3 +1,4 @@
+import DLMSAPDU
 import DLMSAnomaly
 import DLMSSession
 import Testing
@@ -45,5 +46,34 @@ import Testing
         let f = run([Build.service(1, "get-request", ic: 1, sc: 0x20, verdict: "decrypted-unverified")],
                     options: options)
         #expect(f.first?.severity == .info)
+    }
+}
+
+@Suite struct SecuritySetupRuleTests {
+    static let wrapped = DataValue.array([.structure([.enumValue(1), .octetString([UInt8](repeating: 0xAB, count: 24))])])
+
+    /// The session notes what it unwrapped (never the key): one finding for the request, with the notes.
+    @Test func keyTransferWithSessionNotesIsOneFinding() throws {
+        let note = "key_transfer: new gbek for system title 4D54520000000001 learned (unwrapped with the kek)"
+        let f = run([Build.service(1, "action-request", objects: [Build.keyTransfer], values: [Self.wrapped],
+                                   notes: [note])])
+        #expect(f.count == 1, "\(f.summary)")
+        let k = try #require(f.first)
+        #expect(k.evidence("key_roles") == .strings(["gbek"]))
+        #expect(k.evidence("session_notes") == .strings([note]))
+    }
+
+    @Test func learnedDedicatedKeyIsAKeyChange() {
+        let note = "dedicated key learned from the InitiateRequest (client system title 434C490000000001)"
+        let f = run([Build.service(1, "get-request", notes: [note])])
+        #expect(f.map(\.code) == ["security.key-change"])
+        #expect(f.first?.message == note)
+    }
+
+    @Test func refusedKeyTransferIsReportedOnItsResponse() {
+        let f = run([Build.service(1, "action-request", objects: [Build.keyTransfer], values: [Self.wrapped]),
+                     Build.service(2, "action-response", result: "read-write-denied")])
+        #expect(f.map { "\($0.code)@\($0.frames)" } == ["security.key-change@[1]", "security.key-change@[2]"])
+        #expect(f.last?.evidence("result") == .string("read-write-denied"))
     }
 }

@@ -17,8 +17,16 @@ final class SecuritySetupRule: AnomalyRule {
         guard case .apdu(let e) = event else { return }  // errors change no key
         let r = e.record
         let s = r.service
-        // Keys learned by the session, from its notes (never the key, only role and system title).
+        // Keys learned by the session, from its notes (never the key, only role and system title). Those of a
+        // key_transfer request go into the request's own finding.
+        let isKeyTransfer = s.type == "action-request"
+            && s.objects.first.map { $0.classID == Self.securitySetupClass && $0.methodID == 2 } == true
+        var transferNotes: [String] = []
         for note in r.notes where note.contains("learned") && note.contains("key") {
+            if isKeyTransfer && note.hasPrefix("key_transfer") {
+                transferNotes.append(note)
+                continue
+            }
             out.append(Finding("security.key-change", .info, about: r, systemTitle: r.security?.systemTitle,
                                message: note,
                                evidence: [EvidenceItem("source", .string("session")),
@@ -38,15 +46,17 @@ final class SecuritySetupRule: AnomalyRule {
                                    evidence: ev))
             case 2:
                 let roles = Self.transferredRoles(s.values.first)
+                var ev = [EvidenceItem("object", .string(ln)), EvidenceItem("method", .string("key_transfer")),
+                          EvidenceItem("key_roles", .strings(roles)),
+                          EvidenceItem("wrapped_keys", .string("present, not shown"))]
+                if !transferNotes.isEmpty { ev.append(EvidenceItem("session_notes", .strings(transferNotes))) }
                 out.append(Finding("security.key-change", .info, about: r,
                                    systemTitle: e.conversation.serverSystemTitle,
                                    message: "key_transfer on \(ln): new "
                                        + (roles.isEmpty ? "keys" : roles.joined(separator: ", "))
-                                       + " for the meter (wrapped with its master key)",
-                                   evidence: [EvidenceItem("object", .string(ln)),
-                                              EvidenceItem("method", .string("key_transfer")),
-                                              EvidenceItem("key_roles", .strings(roles)),
-                                              EvidenceItem("wrapped_keys", .string("present, not shown"))]))
+                                       + " for the meter (wrapped with its master key)"
+                                       + (transferNotes.isEmpty ? "" : "; the session unwrapped them"),
+                                   evidence: ev))
             case 3:
                 out.append(Finding("security.key-change", .info, about: r,
                                    systemTitle: e.conversation.serverSystemTitle,
