@@ -50,7 +50,9 @@ import Testing
 }
 
 @Suite struct SecuritySetupRuleTests {
-    static let wrapped = DataValue.array([.structure([.enumValue(1), .octetString([UInt8](repeating: 0xAB, count: 24))])])
+    static let wrapped = DataValue.array([
+        .structure([.enumValue(1), .octetString([UInt8](repeating: 0xAB, count: 24))]),
+    ])
 
     /// The session notes what it unwrapped (never the key): one finding for the request, with the notes.
     @Test func keyTransferWithSessionNotesIsOneFinding() throws {
