@@ -23,9 +23,11 @@ final class AuthenticationRule: AnomalyRule {
             // Only the APDUs the verifier looks at can carry a check: skip the reflection on the others.
             let t = r.service.type
             guard t == "aarq" || t == "action-request" || t == "action-response" else { return }
-            guard let check = Self.hlsCheck(of: r), check.result == "failed" else { return }
-            report(e, mechanism: check.mechanism, party: check.party, detail: check.detail, into: &out)
-            return
+            if let check = Self.hlsCheck(of: r), check.result == "failed" {
+                report(e, mechanism: check.mechanism, party: check.party, detail: check.detail, into: &out)
+                return
+            }
+            // No failed check (none could be made without the HLS secret): the server's refusal still tells.
         }
         // Fallback: the server refused the client's reply to its challenge.
         guard r.service.type == "action-response", let req = e.request, req.type == "action-request",
