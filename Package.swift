@@ -33,6 +33,7 @@ let package = Package(
                                "DLMSSession", "DLMSRender", "DLMSXML", "DLMSAnomaly"]),
         .executableTarget(name: "dlmsdump", dependencies: [
             "DLMSAnalyzer", "DLMSCapture", "DLMSSession", "DLMSSecurity", "DLMSXML", "DLMSWire", "DLMSRender",
+            "DLMSAnomaly",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "DLMSBench", dependencies: ["DLMSAnalyzer", "DLMSCapture"]),

@@ -2,6 +2,7 @@ import DLMSRender
 import DLMSSession
 import DLMSWire
 import DLMSXML
+import DLMSAnomaly
 
 /// `--format xml`: the IEC 62056-5-3 standard XML document of docs/xml.md, streamed record by record.
 public final class XMLRenderer: Renderer {
@@ -54,6 +55,20 @@ public final class XMLRenderer: Renderer {
         if !closed { sink.write(writer.end()) }
         closed = true
         sink.flush()
+    }
+
+    /// A finding of the anomaly rules, as an element of its own after the APDU it concerns.
+    public func appendFinding(_ f: Finding) {
+        guard !closed else { return }
+        func esc(_ s: String) -> String { XMLEscape.escaped(s, attribute: true) }
+        var line = "  <finding code=\"\(esc(f.code))\" severity=\"\(f.severity)\""
+        line += " frames=\"\(f.frames.map(String.init).joined(separator: " "))\""
+        if let t = f.time { line += " time=\"\(t.rfc3339)\"" }
+        line += " conversation=\"\(esc(f.conversation))\""
+        if let st = f.systemTitle { line += " system-title=\"\(Hex.encode(st, uppercase: true))\"" }
+        line += ">" + XMLEscape.escaped(f.message) + "</finding>\n"
+        sink.write(line)
+        if flushEachRecord { sink.flush() }
     }
 
     /// Closes the document after the last complete record (from a SIGINT/SIGTERM path).

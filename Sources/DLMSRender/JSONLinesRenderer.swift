@@ -31,6 +31,17 @@ public final class JSONLinesRenderer: Renderer {
         }
     }
 
+    /// Writes one extra, already serialised JSON line in order with the records (findings).
+    public func appendLine(_ json: [UInt8]) {
+        pending.append(contentsOf: json)
+        pending.append(0x0A)
+        if flushEachRecord || pending.count >= 1 << 16 {
+            sink.write(pending)
+            pending.removeAll(keepingCapacity: true)
+            if flushEachRecord { sink.flush() }
+        }
+    }
+
     public func end() {
         if !pending.isEmpty { sink.write(pending) }
         pending.removeAll()
@@ -343,6 +354,18 @@ public final class JSONLinesRenderer: Renderer {
             j.key(name)
             j.beginObject()
             for (k, v) in dict.sorted(by: { $0.key < $1.key }) { j.field(k, v) }
+            j.endObject()
+        }
+        if !s.anomalyCodes.isEmpty || !s.anomalySeverities.isEmpty {
+            j.key("anomalies")
+            j.beginObject()
+            j.field("total", s.anomalyCodes.values.reduce(0, +))
+            for (name, dict) in [("by_severity", s.anomalySeverities), ("by_code", s.anomalyCodes)] {
+                j.key(name)
+                j.beginObject()
+                for (k, v) in dict.sorted(by: { $0.key < $1.key }) { j.field(k, v) }
+                j.endObject()
+            }
             j.endObject()
         }
         j.endObject()

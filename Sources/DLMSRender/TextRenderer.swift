@@ -32,6 +32,15 @@ public final class TextRenderer: Renderer {
 
     public func begin() {}
 
+    /// Adds text in order with the records (finding lines under the APDU they concern).
+    public func appendText(_ s: String) {
+        out += s
+        if flushEachRecord || out.utf8.count > 1 << 16 { emit() }
+    }
+
+    /// Extra summary lines (findings by severity and code).
+    public var extraSummaryLines: [String] = []
+
     public func end() {
         emit()
         sink.flush()
@@ -266,6 +275,7 @@ public final class TextRenderer: Renderer {
     }
 
     func renderSummary(_ s: Summary) {
+        defer { for l in extraSummaryLines { out += l + "\n" } }
         out += bold("summary") + ": \(s.frames) frames, \(s.apdus) APDUs, \(s.linkFrames) link frames, "
             + "\(s.conversations) conversations, \(s.errors) errors\n"
         if !s.apduTypes.isEmpty {

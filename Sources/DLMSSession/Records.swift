@@ -251,6 +251,9 @@ public struct Summary: Sendable {
     public var apduTypes: [String: Int] = [:]
     public var verdicts: [String: Int] = [:]
     public var errorCodes: [String: Int] = [:]
+    /// Findings of the anomaly rules by code and by severity (empty when the rules did not run).
+    public var anomalyCodes: [String: Int] = [:]
+    public var anomalySeverities: [String: Int] = [:]
     public init() {}
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DLMSAnalyzer
+import DLMSAnomaly
 import DLMSCapture
 import DLMSSession
 import DLMSRender
@@ -60,6 +61,22 @@ struct DLMSDump: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("A key for all traffic: ROLE=HEX with ROLE guek, gbek, ak, kek or dedicated; repeatable.", valueName: "role=hex"))
     var key: [String] = []
+
+    enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+        case json, html
+    }
+
+    @Option(name: .long, help: ArgumentHelp("Write an audit report (per meter and client: associations, security, counters, findings) to this file.", valueName: "file"))
+    var report: String?
+
+    @Option(name: .long, help: "Audit report format: json or html (self-contained page).")
+    var reportFormat: ReportFormat = .json
+
+    @Option(name: .long, help: ArgumentHelp("Exit with status 3 when findings of this severity or worse exist: info, warning, error, critical.", valueName: "severity"))
+    var failOn: String?
+
+    @Flag(name: .long, help: "Show only the findings of the anomaly rules (and the summary).")
+    var onlyAnomalies = false
 
     @Flag(name: .long, help: "Show LLS passwords in clear (masked by default).")
     var showSecrets = false
@@ -126,6 +143,9 @@ struct DLMSDump: ParsableCommand {
     var liveSources: Int { [interface != nil, serial != nil, tcpTap != nil, listen != nil].filter { $0 }.count }
 
     mutating func validate() throws {
+        if let f = failOn, Severity(name: f) == nil {
+            throw ValidationError("--fail-on: one of info, warning, error, critical")
+        }
         if listInterfaces { return }
         if liveSources > 1 { throw ValidationError("give one live input: -i, --serial, --tcp-tap or --listen") }
         if liveSources == 1 {
@@ -173,23 +193,29 @@ struct DLMSDump: ParsableCommand {
         options.keyOptions = key
         let sink = FDSink(fd: 1)
         let tty = isatty(1) != 0
-        let renderer: any Renderer
+        let flush = lineBuffered || tty || liveSources > 0
+        let output: AnomalyRenderer.Output
         switch format {
         case .jsonl:
-            renderer = JSONLinesRenderer(sink: sink, flushEachRecord: lineBuffered || tty || liveSources > 0)
+            output = .jsonl(JSONLinesRenderer(sink: sink, flushEachRecord: flush))
         case .xml:
-            renderer = XMLRenderer(sink: sink, showSecrets: showSecrets, source: files.joined(separator: " "),
-                                   flushEachRecord: lineBuffered || tty)
+            output = .xml(XMLRenderer(sink: sink, showSecrets: showSecrets, source: files.joined(separator: " "),
+                                      flushEachRecord: flush))
         case .text:
             let useColor = color == .always || (color == .auto && tty)
-            renderer = TextRenderer(sink: sink, style: .init(color: useColor, hex: !noHex),
-                                    flushEachRecord: lineBuffered || tty || liveSources > 0)
+            output = .text(TextRenderer(sink: sink, style: .init(color: useColor, hex: !noHex), flushEachRecord: flush),
+                           color: useColor)
         }
+        // The anomaly rules always run: findings are shown at the APDU they concern and counted in the summary.
+        let anomalies = AnomalyRenderer(output: output, report: report != nil, onlyAnomalies: onlyAnomalies)
+        let renderer: any Renderer = anomalies
+        defer { finishReports(anomalies) }
         do {
             let analyzer = try Analyzer(options: options, renderer: renderer)
             for w in analyzer.warnings { printError("dlmsdump: \(w)") }
             if liveSources > 0 {
                 try runLive(analyzer)
+                try checkFailOn(anomalies)
                 return
             }
             // SIGINT/SIGTERM end a file run cleanly too: what is complete is shown, XML documents are closed.
@@ -201,12 +227,38 @@ struct DLMSDump: ParsableCommand {
                 printError("dlmsdump: interrupted (\(reason)); the output ends at the last complete record")
                 throw ExitCode(130)
             }
+            try checkFailOn(anomalies)
         } catch let exit as ExitCode {
             throw exit
         } catch {
             sink.flush()
             printError("dlmsdump: \(error)")
             throw ExitCode(1)
+        }
+    }
+}
+
+extension DLMSDump {
+    /// Writes the audit report. Runs when `run` ends, also after an interruption.
+    func finishReports(_ anomalies: AnomalyRenderer) {
+        guard let path = report, let r = anomalies.report else { return }
+        let text = reportFormat == .html ? r.writeHTML() : r.writeJSON()
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
+            printError("dlmsdump: \(path): cannot write the report")
+            return
+        }
+        defer { close(fd) }
+        var t = text
+        t.withUTF8 { p in if let b = p.baseAddress { _ = write(fd, b, p.count) } }
+    }
+
+    /// `--fail-on SEVERITY`: exit status 3 when findings that bad exist (1 stays "could not analyse").
+    func checkFailOn(_ anomalies: AnomalyRenderer) throws {
+        guard let name = failOn, let level = Severity(name: name) else { return }
+        if anomalies.engine.hasFindings(atLeast: level) {
+            printError("dlmsdump: findings of severity \(name) or worse (--fail-on \(name))")
+            throw ExitCode(3)
         }
     }
 }

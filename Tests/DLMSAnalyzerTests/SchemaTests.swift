@@ -37,3 +37,26 @@ import Testing
         #expect(validator.validate(good).isEmpty)
     }
 }
+
+/// The binary's output (with the anomaly rules, which the CLI always runs) validates too, findings included.
+@Suite struct CLISchemaTests {
+    @Test(arguments: ["neg-replay", "neg-tamper", "neg-bad-fcs", "neg-wrapper-length", "neg-truncated-segment",
+                      "wrapper-lls"])
+    func everyLineOfTheBinaryValidates(_ name: String) throws {
+        let validator = try JSONSchemaValidator(schemaText: Fixtures.schemaText)
+        let r = try CLITests.run(["--format", "jsonl", "--keyring", Fixtures.keyring("\(name).json"),
+                                  Fixtures.capture("gurux/\(name).pcap")])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        var problems: [String] = []
+        var anomalies = 0
+        for (i, line) in lines.enumerated() {
+            let v = try JSONValue.parse(line)
+            if v["kind"]?.string == "anomaly" { anomalies += 1 }
+            for p in validator.validate(v) { problems.append("line \(i + 1): \(p)") }
+        }
+        #expect(anomalies > 0)
+        #expect(problems.isEmpty, "\(problems.prefix(10).joined(separator: "\n"))")
+        #expect(try JSONValue.parse(lines.last ?? "")["anomalies"] != nil)
+    }
+}

@@ -1,32 +1,34 @@
-@testable import DLMSAnomaly
+import DLMSAPDU
+import DLMSSession
 import Testing
+@testable import DLMSAnomaly
 
-/// The session's HLS/LLS verifier adds `APDURecord.hls: HLSCheck?` (mechanism, party, result, detail). The rule
-/// reads it by reflection so it works as soon as the field lands; these shapes mirror that field.
+/// `security.hls-failed` comes from the session's HLS check on the reply_to_HLS_authentication records
+/// (`APDURecord.hls`).
 @Suite struct AuthenticationRuleTests {
-    struct Check {
-        var mechanism: String
-        var party: String
-        var result: String
-        var detail: String?
-    }
-    struct RecordWithCheck {
-        var other = 1
-        var hls: Check?
+    static let reply = ObjectRef(classID: 15, obis: [0, 0, 40, 0, 0, 255], methodID: 1)
+
+    static func withCheck(_ record: Record, result: String, party: String) -> Record {
+        guard case .apdu(var r) = record else { return record }
+        r.hls = HLSCheck(mechanism: "hls-gmac", party: party, result: result, detail: "test")
+        return .apdu(r)
     }
 
-    @Test func hlsCheckIsReadFromTheRecordsField() throws {
-        let r = RecordWithCheck(hls: Check(mechanism: "hls-gmac", party: "server", result: "failed",
-                                           detail: "f(CtoS) does not match"))
-        let c = try #require(AuthenticationRule.hlsCheck(of: r))
-        #expect(c.mechanism == "hls-gmac")
-        #expect(c.party == "server")
-        #expect(c.result == "failed")
-        #expect(c.detail == "f(CtoS) does not match")
+    @Test func aFailedHLSCheckIsReported() {
+        let request = Self.withCheck(Build.service(8, "action-request", ic: 5, objects: [Self.reply]),
+                                     result: "failed", party: "client")
+        let f = run([Build.aarq(4), Build.aare(6), request])
+        let hls = f.with(code: "security.hls-failed")
+        #expect(hls.map(\.frames) == [[8]])
+        #expect(hls.first.map { $0.severity >= .warning } == true)
     }
 
-    @Test func absentCheckOrFieldIsNil() {
-        #expect(AuthenticationRule.hlsCheck(of: RecordWithCheck(hls: nil)) == nil)
-        #expect(AuthenticationRule.hlsCheck(of: Check(mechanism: "", party: "", result: "")) == nil)
+    @Test func aVerifiedHLSCheckIsQuiet() {
+        let request = Self.withCheck(Build.service(8, "action-request", ic: 5, objects: [Self.reply]),
+                                     result: "verified", party: "client")
+        let response = Self.withCheck(Build.service(9, "action-response", ic: 6, result: "success"),
+                                      result: "verified", party: "server")
+        let f = run([Build.aarq(4), Build.aare(6), request, response])
+        #expect(f.with(code: "security.hls-failed").isEmpty)
     }
 }

@@ -5,30 +5,24 @@ import DLMSWire
 /// `security.hls-failed` (a wrong HLS reply in pass 3/4) and `security.lls-failed` (a wrong LLS password).
 ///
 /// The session's HLS/LLS verifier puts an `hls` check on the record (`APDURecord.hls: HLSCheck?` with `result`
-/// `verified`/`failed`/`no-key`/`unsupported`). Until that field exists in every build, the rule reads it by
-/// reflection (so it works the moment it lands, without a change here) and otherwise falls back to what the
-/// records show: the server's answer to `reply_to_HLS_authentication` (Association LN, class 15, method 1) is a
+/// `verified`/`failed`/`no-key`/`unsupported`); where no check could be made (no HLS secret), the rule falls back
+/// to what the records show: the server's answer to `reply_to_HLS_authentication` (Association LN, class 15, method 1) is a
 /// failure when its result is not success or it carries no f(CtoS) (Green Book 9.2.7.4, pass 3/4).
 final class AuthenticationRule: AnomalyRule {
-    /// Whether the records carry the session's `hls` check (decided on the first APDU record).
-    var recordsCarryHLSCheck: Bool?
-
     func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         guard case .apdu(let e) = event else { return }  // errors carry no authentication
         let r = e.record
-        if recordsCarryHLSCheck == nil {
-            recordsCarryHLSCheck = Mirror(reflecting: r).children.contains { $0.label == "hls" }
-        }
-        if recordsCarryHLSCheck == true {
-            // Only the APDUs the verifier looks at can carry a check: skip the reflection on the others.
-            let t = r.service.type
-            guard t == "aarq" || t == "action-request" || t == "action-response" else { return }
-            if let check = Self.hlsCheck(of: r), check.result == "failed" {
+        let t = r.service.type
+        guard t == "aarq" || t == "action-request" || t == "action-response" else { return }
+        if let check = r.hls {
+            if check.result == "failed" {
                 report(e, mechanism: check.mechanism, party: check.party, detail: check.detail, into: &out)
                 return
             }
-            // No failed check (none could be made without the HLS secret): the server's refusal still tells.
+            // A verified reply is authentic, whatever else the record shows.
+            if check.result == "verified" { return }
         }
+        // No failed check (none could be made without the HLS secret): the server's refusal still tells.
         // Fallback: the server refused the client's reply to its challenge.
         guard r.service.type == "action-response", let req = e.request, req.type == "action-request",
               let o = req.objects.first, o.classID == 15, o.methodID == 1 else { return }
@@ -64,25 +58,6 @@ final class AuthenticationRule: AnomalyRule {
     }
 
     /// The session's check on the record (`APDURecord.hls`), read by reflection: mechanism, party, result, detail.
-    static func hlsCheck(of r: Any) -> (mechanism: String, party: String, result: String, detail: String?)? {
-        guard let field = Mirror(reflecting: r).children.first(where: { $0.label == "hls" }) else { return nil }
-        // An Optional: one child when it holds a value.
-        let opt = Mirror(reflecting: field.value)
-        guard opt.displayStyle == .optional, let wrapped = opt.children.first?.value else { return nil }
-        var mechanism = "", party = "", result = ""
-        var detail: String?
-        for c in Mirror(reflecting: wrapped).children {
-            switch c.label {
-            case "mechanism": mechanism = c.value as? String ?? ""
-            case "party": party = c.value as? String ?? ""
-            case "result": result = c.value as? String ?? ""
-            case "detail": detail = (c.value as? String?) ?? nil
-            default: break
-            }
-        }
-        return (mechanism, party, result, detail)
-    }
-
     /// The last arc of 2.16.756.5.8.2.x (Green Book Table 15).
     static func mechanismName(_ m: Int) -> String {
         switch m {
