@@ -42,7 +42,7 @@ public struct MBusAPDU: Sendable {
 /// Rules:
 /// - Frames with a bad checksum are never offered here (the caller drops them); frames with a CI outside 0x00-0x1F
 ///   are not DLMS and are reported (`mbus.not-dlms`) once per CI value.
-/// - A segment 0 while a sequence is pending ends that sequence (`mbus.segment-incomplete`); a segment whose
+/// - A segment 0 while a sequence is pending ends that sequence (unless it follows segment 15: the number wraps) (`mbus.segment-incomplete`); a segment whose
 ///   number repeats the last one with the same bytes is a retransmission (`mbus.duplicate-segment`, not joined
 ///   twice); any other number than the next one drops the sequence (`mbus.segment-out-of-order`).
 /// - Bounded: `maxAPDUBytes` per APDU, `maxLinks` links with pending segments, and a pending sequence idle for
@@ -113,7 +113,11 @@ public struct MBusAssembler: Sendable {
         let last = ci & 0x10 != 0
         let key = LinkKey(address: a, fromPrimary: c & 0x40 != 0, stsap: stsap, dtsap: dtsap)
 
-        if number == 0 {
+        // Segment 0 after segment 15 is the 4-bit number wrapping (an APDU of more than 16 segments), not a new
+        // first segment: a sequence that reached 15 is long already, and a lost last segment would have made the
+        // next push start at 0 after some other number.
+        let wraps = number == 0 && pending[key]?.lastNumber == 0x0F
+        if number == 0 && !wraps {
             abandon(key, because: "a new first segment", at: frame, into: &out)
             if last {
                 // The common case, one frame = one APDU.
