@@ -1,0 +1,207 @@
+import DLMSAPDU
+import DLMSSecurity
+import DLMSSession
+import DLMSTransport
+import DLMSWire
+import Foundation
+import Testing
+
+/// Real pushes from meters' customer ports (Tests/DLMSAnalyzerTests/MeterFrames/SOURCE.md names each source and
+/// its published key), decoded end to end and checked against the values the sources publish.
+enum MeterFrames {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("MeterFrames")
+    static func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    /// The link frames of a vector file: one hex paragraph each.
+    static func frames(_ name: String) throws -> [[UInt8]] {
+        let text = try String(contentsOfFile: path(name), encoding: .utf8)
+        return text.components(separatedBy: "\n\n").compactMap { p in
+            let compact = p.filter { !$0.isWhitespace }
+            return compact.isEmpty ? nil : Hex.decode(compact)
+        }
+    }
+
+    static func bytes(_ name: String) throws -> [UInt8] { try frames(name).flatMap { $0 } }
+
+    /// The body of a data-notification's plaintext, as a DataValue.
+    static func notificationBody(_ plain: [UInt8]) throws -> DataValue {
+        let decoded = APDUDecoder.decode(plain[...])
+        #expect(decoded.type == "data-notification")
+        #expect(decoded.errors.isEmpty, "\(decoded.errors)")
+        return try #require(decoded.facts.values.first)
+    }
+
+    static func value(_ labelled: [LabelledValue], _ obis: [UInt8]) -> LabelledValue? {
+        labelled.first { $0.obis == obis }
+    }
+}
+
+@Suite struct MeterFramesTests {
+    // MARK: - Wired M-Bus, two segments, general-glo (TINETZ Kaifa MA309)
+
+    @Test func tinetzKaifaTwoSegmentMBusPushIsJoinedDecryptedAndLabelled() throws {
+        var decoder = MBusFrameDecoder()
+        var assembler = MBusAssembler()
+        var apdus: [MBusAPDU] = []
+        var issues: [String] = []
+        let stream = try MeterFrames.bytes("tinetz-kaifa-ma309-mbus.hex")
+        // Byte by byte, as a serial tap delivers it.
+        var events: [MBusFrameDecoder.Event] = []
+        for (i, b) in stream.enumerated() { events += decoder.feed([b][...], frame: i + 1, time: nil) }
+        events += decoder.finish()
+        for e in events {
+            switch e {
+            case .frame(let f):
+                #expect(f.checksumOK)
+                for a in assembler.accept(f) {
+                    switch a {
+                    case .apdu(let x): apdus.append(x)
+                    case .issue(let i): issues.append(i.code)
+                    }
+                }
+            case .issue(let i): issues.append(i.code)
+            }
+        }
+        #expect(issues.isEmpty)
+        let apdu = try #require(apdus.first)
+        #expect(apdus.count == 1 && apdu.segments.count == 2)
+
+        let decoded = APDUDecoder.decode(apdu.bytes[...])
+        #expect(decoded.type == "general-glo-ciphering")
+        #expect(decoded.errors.isEmpty)
+        let protection = try #require(decoded.facts.protection)
+        #expect(protection.systemTitle == [0x4B, 0x46, 0x4D, 0x10, 0x10, 0x00, 0x00, 0x23])
+        #expect(protection.invocationCounter == 0x0029_5B9A)
+
+        let keyring = try Keyring.load(path: Fixtures.keyring("meters-tinetz-kaifa-ma309.json"))
+        let engine = SecurityEngine(keyring: keyring)
+        var association = AssociationSecurity()
+        let result = engine.unprotect(protection, direction: .serverToClient, association: &association)
+        // SC 0x21: encryption only, so there is no tag to verify.
+        #expect(result.verdict == "decrypted-unverified")
+        let plain = try #require(result.plain)
+        #expect(plain == (try MeterFrames.bytes("tinetz-kaifa-ma309-mbus.plain.hex")))
+
+        let body = try MeterFrames.notificationBody(plain)
+        let values = PushLabeller().label(body: body, pushSetup: nil)
+        let voltage = try #require(MeterFrames.value(values, [1, 0, 32, 7, 0, 255]))
+        #expect(voltage.value == .longUnsigned(2308))
+        #expect(voltage.scaled?.text == "230.8" && voltage.scaled?.unit == "V")
+        let energy = try #require(MeterFrames.value(values, [1, 0, 1, 8, 0, 255]))
+        #expect(energy.value == .doubleLongUnsigned(9108))
+        #expect(energy.scaled?.text == "9108" && energy.scaled?.unit == "Wh")
+        let serial = try #require(MeterFrames.value(values, [0, 0, 96, 1, 0, 255]))
+        #expect(serial.value == .octetString(Array("1KFM0100000035".utf8)))
+        let clock = try #require(MeterFrames.value(values, [0, 0, 1, 0, 0, 255]))
+        guard case .octetString(let dt) = clock.value else { Issue.record("clock is \(clock.value)"); return }
+        #expect(COSEM.decodeDateTime(dt)?.iso8601.hasPrefix("2021-07-19T15:46:35") == true)
+        // The clock pair, the two identifiers and eight registers.
+        #expect(values.count == 11)
+    }
+
+    // MARK: - HDLC → GBT → general-glo (Landis+Gyr E450)
+
+    @Test func landisGyrGBTPushOverHDLCIsJoinedDecryptedAndLabelledByItsOwnList() throws {
+        let out = try analyseToJSON([MeterFrames.path("landisgyr-e450-hdlc-gbt-glo.hex")]) {
+            $0.input = .hex
+            $0.keyringPaths = [Fixtures.keyring("meters-landisgyr-e450.json")]
+        }
+        let apdus = out.records.filter { $0["kind"]?.string == "apdu" }
+        #expect(apdus.count == 5)
+        #expect(apdus.prefix(4).map { $0["apdu"]?["type"]?.string } == Array(repeating: "general-block-transfer", count: 4))
+        let joined = try #require(apdus.last)
+        #expect(joined["transport"]?["gbt"]?["blocks"]?.int == 4)
+        #expect(joined["frames"]?.array?.compactMap(\.int) == [1, 2, 3, 4])
+        #expect(joined["apdu"]?["type"]?.string == "general-glo-ciphering")
+        #expect(joined["security"]?["verdict"]?.string == "decrypted-unverified")
+        #expect(joined["plain"]?["type"]?.string == "data-notification")
+        let plainHex = try #require(joined["plain"]?["hex"]?.string)
+        let plain = try #require(Hex.decode(plainHex))
+        #expect(plain == (try MeterFrames.bytes("landisgyr-e450-hdlc-gbt-glo.plain.hex")))
+
+        let body = try MeterFrames.notificationBody(plain)
+        let values = PushLabeller().label(body: body, pushSetup: nil)
+        #expect(values.count == 18)
+        #expect(values.first?.classID == 40 && values.first?.attributeID == 2)
+        #expect(MeterFrames.value(values, [1, 0, 1, 8, 0, 255])?.value == .doubleLongUnsigned(49805))
+        #expect(MeterFrames.value(values, [1, 0, 32, 7, 0, 255])?.value == .longUnsigned(234))
+        #expect(MeterFrames.value(values, [1, 0, 32, 7, 0, 255])?.classID == 3)
+        #expect(MeterFrames.value(values, [0, 0, 96, 1, 0, 255])?.value == .octetString(Array("56815930".utf8)))
+        let clock = try #require(MeterFrames.value(values, [0, 0, 1, 0, 0, 255]))
+        #expect(clock.classID == 8)
+        guard case .octetString(let dt) = clock.value else { Issue.record("clock is \(clock.value)"); return }
+        #expect(COSEM.decodeDateTime(dt)?.iso8601.hasPrefix("2023-10-12T14:05:40") == true)
+    }
+
+    @Test func landisGyrTagDoesNotVerifyWithTheAllZeroAuthenticationKeyTheSourceLists() throws {
+        // The source lists AK = 00…00 as well; with it the tag fails, which is why the keyring carries no AK.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("meterframes-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("e450-with-ak.json")
+        try Data("""
+            {"keys": [{"system_title": "4C475A677362F13A", "guek": "00000000000000000000000000000000",
+                       "ak": "00000000000000000000000000000000"}]}
+            """.utf8).write(to: file)
+        _ = chmod(file.path, 0o600)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = try analyseToJSON([MeterFrames.path("landisgyr-e450-hdlc-gbt-glo.hex")]) {
+            $0.input = .hex
+            $0.keyringPaths = [file.path]
+        }
+        let joined = out.records.last { $0["kind"]?.string == "apdu" }
+        #expect(joined?["security"]?["verdict"]?.string == "authentication-failed")
+    }
+
+    // MARK: - Plain HDLC pushes (Aidon, Kamstrup HAN)
+
+    @Test func aidonHANPushIsLabelledWithItsScalerUnits() throws {
+        let out = try analyseToJSON([MeterFrames.path("aidon-han-hdlc.hex")]) { $0.input = .hex }
+        let apdus = out.records.filter { $0["kind"]?.string == "apdu" }
+        let push = try #require(apdus.first)
+        #expect(apdus.count == 1)
+        #expect(push["transport"]?["frame_type"]?.string == "UI")
+        #expect(push["apdu"]?["type"]?.string == "data-notification")
+        #expect(push["errors"]?.array?.isEmpty ?? true)
+        let plainHex = try #require(push["apdu"]?["hex"]?.string)
+        let plain = try #require(Hex.decode(plainHex))
+
+        let values = PushLabeller().label(body: try MeterFrames.notificationBody(plain), pushSetup: nil)
+        #expect(values.count == 27)
+        let power = try #require(MeterFrames.value(values, [1, 0, 1, 7, 0, 255]))
+        #expect(power.value == .doubleLongUnsigned(1122) && power.scaled?.text == "1122" && power.scaled?.unit == "W")
+        let voltage = try #require(MeterFrames.value(values, [1, 0, 32, 7, 0, 255]))
+        #expect(voltage.scaled?.text == "230.7" && voltage.scaled?.value == 230.7)
+        let current = try #require(MeterFrames.value(values, [1, 0, 51, 7, 0, 255]))
+        #expect(current.scaled?.text == "7.5" && current.scaled?.unit == "A")
+        let energy = try #require(MeterFrames.value(values, [1, 0, 1, 8, 0, 255]))
+        #expect(energy.scaled?.text == "10049926" && energy.scaled?.unit == "Wh")
+        let clock = try #require(MeterFrames.value(values, [0, 0, 1, 0, 0, 255]))
+        guard case .octetString(let dt) = clock.value else { Issue.record("clock is \(clock.value)"); return }
+        #expect(COSEM.decodeDateTime(dt)?.iso8601.hasPrefix("2019-12-16T07:59:40") == true)
+    }
+
+    @Test func kamstrupHANPushIsFramedAndItsAlternatingListLabelled() throws {
+        let out = try analyseToJSON([MeterFrames.path("kamstrup-han-hdlc.hex")]) { $0.input = .hex }
+        let push = try #require(out.records.first { $0["kind"]?.string == "apdu" })
+        #expect(push["transport"]?["frame_type"]?.string == "UI")
+        #expect(push["apdu"]?["type"]?.string == "data-notification")
+        let apduHex = try #require(push["apdu"]?["hex"]?.string)
+        let apdu = try #require(Hex.decode(apduHex))
+        #expect(apdu.count == 215)
+        // The 2017 Kamstrup firmware sends the date-time as a Data octet-string (09 0C + 12 bytes); the
+        // DataNotification parser (DLMSAPDU, not this module) reads 0x09 as the length.
+        withKnownIssue("Kamstrup date-time as a Data octet-string is not accepted by the DataNotification parser") {
+            #expect(push["errors"]?.array?.isEmpty ?? true)
+        }
+        // The body after 0F, the long-invoke-id and the 14-byte date-time field.
+        let body = try AXDR.decodeData(apdu[19...])
+        let values = PushLabeller().label(body: body, pushSetup: nil)
+        #expect(values.count == 12)
+        #expect(MeterFrames.value(values, [1, 1, 0, 0, 5, 255])?.value
+                == .visibleString(Array("5706567274389702".utf8)))
+        #expect(MeterFrames.value(values, [1, 1, 1, 7, 0, 255])?.value == .doubleLongUnsigned(1468))
+        #expect(MeterFrames.value(values, [1, 1, 32, 7, 0, 255])?.value == .longUnsigned(232))
+        #expect(MeterFrames.value(values, [1, 1, 52, 7, 0, 255])?.value == .longUnsigned(228))
+        #expect(MeterFrames.value(values, [1, 1, 72, 7, 0, 255])?.value == .longUnsigned(233))
+    }
+}
