@@ -152,6 +152,55 @@ enum MeterFrames {
         #expect(joined?["security"]?["verdict"]?.string == "authentication-failed")
     }
 
+    @Test func landisGyrE570FiveBlockGBTPushDecryptsToTheSourcesMeterID() throws {
+        let out = try analyseToJSON([MeterFrames.path("landisgyr-e570-hdlc-gbt-glo.hex")]) {
+            $0.input = .hex
+            $0.keyringPaths = [Fixtures.keyring("meters-landisgyr-e570.json")]
+        }
+        let joined = try #require(out.records.last { $0["kind"]?.string == "apdu" })
+        #expect(joined["transport"]?["gbt"]?["blocks"]?.int == 5)
+        #expect(joined["apdu"]?["type"]?.string == "general-glo-ciphering")
+        // SC 0x20: encryption only.
+        #expect(joined["security"]?["verdict"]?.string == "decrypted-unverified")
+        let plainHex = try #require(joined["plain"]?["hex"]?.string)
+        let plain = try #require(Hex.decode(plainHex))
+        let values = PushLabeller().label(body: try MeterFrames.notificationBody(plain), pushSetup: nil)
+        #expect(values.count == 18)
+        // tests/test_lge570.py: every value's source is LGZ1030769231253.
+        #expect(MeterFrames.value(values, [0, 0, 42, 0, 0, 255])?.value
+                == .octetString(Array("LGZ1030769231253".utf8)))
+        #expect(MeterFrames.value(values, [1, 1, 1, 8, 0, 255])?.value == .long64Unsigned(862055))
+        #expect(MeterFrames.value(values, [1, 0, 13, 7, 0, 255])?.value == .long(1000))
+        let clock = try #require(MeterFrames.value(values, [0, 0, 1, 0, 0, 255]))
+        guard case .octetString(let dt) = clock.value else { Issue.record("clock is \(clock.value)"); return }
+        #expect(COSEM.decodeDateTime(dt)?.iso8601.hasPrefix("2024-03-13T09:02:45") == true)
+    }
+
+    // MARK: - Segmented HDLC push carrying its own push_object_list (Iskra AM550)
+
+    @Test func iskraSegmentedHDLCPushIsJoinedAndLabelledByItsOwnList() throws {
+        let out = try analyseToJSON([MeterFrames.path("iskra-am550-hdlc-segmented.hex")]) { $0.input = .hex }
+        let apdus = out.records.filter { $0["kind"]?.string == "apdu" }
+        let push = try #require(apdus.first)
+        #expect(apdus.count == 1)
+        #expect(push["frames"]?.array?.compactMap(\.int) == [1, 2, 3, 4, 5])
+        #expect(push["transport"]?["segment_count"]?.int == 5)
+        #expect(push["errors"]?.array?.isEmpty ?? true)
+        let apduHex = try #require(push["apdu"]?["hex"]?.string)
+        let apdu = try #require(Hex.decode(apduHex))
+        var labeller = PushLabeller()
+        let body = try MeterFrames.notificationBody(apdu)
+        labeller.learn(notificationBody: body)
+        // The list the body carried is now known for its Push setup, 0-6:25.9.0.255.
+        #expect(labeller.pushObjectLists[[0, 6, 25, 9, 0, 255]]?.count == 28)
+        let values = labeller.label(body: body, pushSetup: [0, 6, 25, 9, 0, 255])
+        #expect(values.count == 28)
+        #expect(MeterFrames.value(values, [0, 0, 42, 0, 0, 255])?.value
+                == .octetString(Array("ISK1030775213859".utf8)))
+        #expect(MeterFrames.value(values, [1, 1, 1, 8, 0, 255])?.value == .doubleLongUnsigned(6229669))
+        #expect(MeterFrames.value(values, [1, 1, 1, 8, 0, 255])?.name != nil)
+    }
+
     // MARK: - Plain HDLC pushes (Aidon, Kamstrup HAN)
 
     @Test func aidonHANPushIsLabelledWithItsScalerUnits() throws {

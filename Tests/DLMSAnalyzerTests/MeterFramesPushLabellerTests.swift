@@ -1,0 +1,140 @@
+import DLMSAPDU
+import DLMSSession
+import DLMSWire
+import Testing
+
+/// PushLabeller on the real pushes of MeterFrames/ (SOURCE.md), plus the rules that need a list or a scaler/unit
+/// learned from GET responses.
+@Suite struct MeterFramesPushLabellerTests {
+    /// The Landis+Gyr E450 plaintext (MeterFrames/landisgyr-e450-hdlc-gbt-glo.plain.hex) and its body's items.
+    static func e450() throws -> (list: DataValue, items: [DataValue]) {
+        let body = try MeterFrames.notificationBody(try MeterFrames.bytes("landisgyr-e450-hdlc-gbt-glo.plain.hex"))
+        guard case .structure(let items) = body, let list = items.first else {
+            throw LabellerTestError.unexpectedBody
+        }
+        return (list, items)
+    }
+
+    enum LabellerTestError: Error { case unexpectedBody }
+
+    static let pushSetup: [UInt8] = [0, 8, 25, 9, 0, 255]
+
+    @Test func captureObjectsReadTheE450PushObjectList() throws {
+        let list = try #require(PushLabeller.captureObjects(from: try Self.e450().list))
+        #expect(list.count == 18)
+        #expect(list[0] == CaptureObject(classID: 40, obis: Self.pushSetup, attributeID: 2, dataIndex: 0))
+        #expect(list[3] == CaptureObject(classID: 8, obis: [0, 0, 1, 0, 0, 255], attributeID: 2))
+        #expect(list[15].obis == [1, 0, 32, 7, 0, 255] && list[15].classID == 3)
+    }
+
+    @Test func listLearnedFromAGetResponseLabelsABodyWithoutOne() throws {
+        let (list, items) = try Self.e450()
+        var labeller = PushLabeller()
+        // GET Push setup 0-8:25.9.0.255 attribute 2, answered with the list.
+        var response = ServiceFacts(type: "get-response")
+        response.values = [list]
+        labeller.observe(request: [ObjectRef(classID: 40, obis: Self.pushSetup, attributeID: 2)], response: response)
+        #expect(labeller.pushObjectLists[Self.pushSetup]?.count == 18)
+
+        // The same body with its first value (the list itself) left out as null-data.
+        let body = DataValue.structure([.nullData] + items.dropFirst())
+        let values = labeller.label(body: body, pushSetup: Self.pushSetup)
+        #expect(values.count == 18)
+        #expect(MeterFrames.value(values, [1, 0, 1, 8, 0, 255])?.value == .doubleLongUnsigned(49805))
+        #expect(MeterFrames.value(values, [1, 0, 1, 8, 0, 255])?.classID == 3)
+        // Without naming the push setup, the only list learned applies.
+        #expect(labeller.label(body: body, pushSetup: nil).count == 18)
+        // A list whose length does not fit the body is not applied.
+        #expect(labeller.label(body: .structure(Array(items.dropFirst(2))), pushSetup: Self.pushSetup).isEmpty)
+    }
+
+    @Test func responseValuesPairOnlyWhenTheyMatchTheRequest() throws {
+        let (list, _) = try Self.e450()
+        var labeller = PushLabeller()
+        var response = ServiceFacts(type: "get-response")
+        response.values = [list, list]
+        labeller.observe(request: [ObjectRef(classID: 40, obis: Self.pushSetup, attributeID: 2)], response: response)
+        #expect(labeller.pushObjectLists.isEmpty)
+        response.values = [list]
+        response.type = "set-request"
+        labeller.observe(request: [ObjectRef(classID: 40, obis: Self.pushSetup, attributeID: 2)], response: response)
+        #expect(labeller.pushObjectLists.isEmpty)
+    }
+
+    @Test func scalerUnitLearnedFromRegisterAttribute3ScalesKamstrupValues() throws {
+        let apdu = try MeterFrames.frames("kamstrup-han-hdlc.hex")[0]
+        // Flag, format, addresses, control and HCS (8), LLC (3), 0F + invoke id (5), 09 0C + date-time (14); FCS
+        // and flag (3) at the end.
+        let body = try AXDR.decodeData(apdu[30..<(apdu.count - 3)])
+        var labeller = PushLabeller()
+        labeller.learn(object: ObjectRef(classID: 3, obis: [1, 1, 32, 7, 0, 255], attributeID: 3),
+                       value: .structure([.integer(0), .enumValue(35)]))
+        labeller.learn(object: ObjectRef(classID: 3, obis: [1, 1, 31, 7, 0, 255], attributeID: 3),
+                       value: .structure([.integer(-2), .enumValue(33)]))
+        let values = labeller.label(body: body, pushSetup: nil)
+        let voltage = try #require(MeterFrames.value(values, [1, 1, 32, 7, 0, 255]))
+        #expect(voltage.scaled?.text == "232" && voltage.scaled?.unit == "V")
+        // 1-1:31.7.0 = 0x0234 = 564 × 10^-2 A.
+        #expect(MeterFrames.value(values, [1, 1, 31, 7, 0, 255])?.scaled?.text == "5.64")
+        #expect(MeterFrames.value(values, [1, 1, 1, 7, 0, 255])?.scaled == nil)
+        // Attribute 2 of a register is a value, not a scaler/unit: nothing is learned from it.
+        labeller.learn(object: ObjectRef(classID: 3, obis: [1, 1, 1, 7, 0, 255], attributeID: 2),
+                       value: .structure([.integer(0), .enumValue(27)]))
+        #expect(labeller.scalerUnits[[1, 1, 1, 7, 0, 255]] == nil)
+    }
+
+    @Test(arguments: [
+        (2308, -1, "230.8"), (-5, -2, "-0.05"), (0, -3, "0"), (12, 3, "12000"), (7, 0, "7"),
+        (1000, -3, "1"), (-120, 1, "-1200"), (5, -40, "0." + String(repeating: "0", count: 39) + "5"),
+        (Int64.min, -128, "-0." + String(repeating: "0", count: 109) + "9223372036854775808"),
+    ] as [(Int64, Int8, String)])
+    func scaleGivesExactDecimalText(raw: Int64, scaler: Int8, text: String) {
+        let s = PushLabeller.scale(raw, ScalerUnitInfo(scaler: scaler, unit: 27))
+        #expect(s.text == text)
+        #expect(s.unit == "W")
+        #expect(Double(s.text) == s.value)
+    }
+
+    @Test func enumsAndDatesAreNotScaled() {
+        let body = DataValue.structure([
+            .structure([.octetString([0, 0, 96, 3, 10, 255]), .enumValue(1), .structure([.integer(0), .enumValue(255)])]),
+            .structure([.octetString([1, 0, 1, 8, 0, 255]), .doubleLongUnsigned(5), .structure([.integer(3), .enumValue(30)])]),
+        ])
+        let values = PushLabeller().label(body: body, pushSetup: nil)
+        #expect(values.count == 2)
+        #expect(values[0].scaled == nil)
+        #expect(values[1].scaled?.text == "5000" && values[1].scaled?.unit == "Wh")
+    }
+
+    @Test func malformedListsAreNotCaptureObjects() {
+        let good = DataValue.structure([.longUnsigned(3), .octetString([1, 0, 1, 8, 0, 255]), .integer(2), .longUnsigned(0)])
+        #expect(PushLabeller.captureObjects(from: .array([good])) != nil)
+        #expect(PushLabeller.captureObjects(from: .array([])) == nil)
+        #expect(PushLabeller.captureObjects(from: .structure([good])) == nil)
+        let shortName = DataValue.structure([.longUnsigned(3), .octetString([1, 0, 1, 8, 0]), .integer(2), .longUnsigned(0)])
+        #expect(PushLabeller.captureObjects(from: .array([good, shortName])) == nil)
+        let wrongType = DataValue.structure([.unsigned(3), .octetString([1, 0, 1, 8, 0, 255]), .integer(2), .longUnsigned(0)])
+        #expect(PushLabeller.captureObjects(from: .array([wrongType])) == nil)
+    }
+
+    @Test func learnedTablesAreBounded() {
+        var labeller = PushLabeller()
+        let entry = DataValue.structure([.longUnsigned(3), .octetString([1, 0, 1, 8, 0, 255]), .integer(2), .longUnsigned(0)])
+        for i in 0..<(PushLabeller.maxLists + 10) {
+            labeller.learn(object: ObjectRef(classID: 40, obis: [0, 0, 25, 9, UInt8(i), 255], attributeID: 2),
+                           value: .array([entry]))
+        }
+        #expect(labeller.pushObjectLists.count == PushLabeller.maxLists)
+        // An already known setup can still be updated at the limit.
+        labeller.learn(object: ObjectRef(classID: 40, obis: [0, 0, 25, 9, 0, 255], attributeID: 2),
+                       value: .array([entry, entry]))
+        #expect(labeller.pushObjectLists[[0, 0, 25, 9, 0, 255]]?.count == 2)
+    }
+
+    @Test func valuesWithoutANameAreLeftOut() {
+        // A list version string and a bare number: nothing names them.
+        let values = PushLabeller().label(body: .structure([.visibleString(Array("AIDON_V0001".utf8)), .long(3)]),
+                                          pushSetup: nil)
+        #expect(values.isEmpty)
+    }
+}
