@@ -239,28 +239,22 @@ public struct PushLabeller: Sendable {
     /// `raw × 10^scaler` as a double and as exact decimal text.
     public static func scale(_ raw: Int64, _ su: ScalerUnitInfo) -> ScaledValue {
         let s = Int(su.scaler)
-        var text: String
-        var value: Double
-        let negative = raw < 0
         let digits = String(raw.magnitude)
+        var text: String
         if s >= 0 {
-            text = digits == "0" ? "0" : digits + String(repeating: "0", count: min(s, 40))
-            var p = 1.0
-            for _ in 0..<min(s, 40) { p *= 10 }
-            value = Double(raw) * p
+            text = digits == "0" ? "0" : digits + String(repeating: "0", count: s)
         } else {
-            let k = min(-s, 40)
+            let k = -s
             let padded = digits.count <= k ? String(repeating: "0", count: k - digits.count + 1) + digits : digits
             let cut = padded.index(padded.endIndex, offsetBy: -k)
             var frac = String(padded[cut...])
             while frac.last == "0" { frac.removeLast() }
             text = String(padded[..<cut]) + (frac.isEmpty ? "" : "." + frac)
-            var p = 1.0
-            for _ in 0..<k { p *= 10 }
-            // Division by an exact power of ten rounds once, so 2308 × 10^-1 reads back as 230.8.
-            value = Double(raw) / p
         }
-        if negative, text != "0" { text = "-" + text }
+        if raw < 0, text != "0" { text = "-" + text }
+        // Parsing the exact decimal rounds once (2308 × 10^-1 reads back as 230.8); a scaler is an Int8, so the
+        // text has at most 19 digits and 128 zeros.
+        let value = Double(text) ?? Double(raw)
         return ScaledValue(value: value, text: text, unit: COSEM.unit(su.unit)?.symbol, scalerUnit: su)
     }
 }
