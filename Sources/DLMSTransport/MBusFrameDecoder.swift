@@ -67,6 +67,16 @@ public struct MBusFrameInfo: Sendable, Hashable {
     /// The CI field carries the DLMS transport layer (EN 13757-1 reserves CI 0x00...0x1F for DLMS-based
     /// applications; IEC 62056-7-6 puts the segment number in bits 0-3 and the last-segment flag in bit 4).
     public var carriesDLMS: Bool { kind == .long && (ci ?? 0xFF) <= 0x1F }
+
+    /// DLMS transport layer: the segment number (CI bits 0-3), nil when the frame is not DLMS.
+    public var segmentNumber: UInt8? { carriesDLMS ? (ci ?? 0) & 0x0F : nil }
+    /// DLMS transport layer: CI bit 4, the last (or only) segment of an APDU.
+    public var lastSegment: Bool? { carriesDLMS ? (ci ?? 0) & 0x10 != 0 : nil }
+    /// DLMS transport layer: source and destination transport service access points (the two bytes after CI).
+    public var stsap: UInt8? { carriesDLMS && data.count >= 2 ? data.first : nil }
+    public var dtsap: UInt8? { carriesDLMS && data.count >= 2 ? data.dropFirst().first : nil }
+    /// True when the frame comes from the primary (calling) station: C field bit 6 (PRM).
+    public var fromPrimary: Bool? { control.map { $0 & 0x40 != 0 } }
 }
 
 /// Delimits wired M-Bus frames in a byte stream, with the contract of the other link decoders (NIO

@@ -173,3 +173,37 @@ struct AssemblerRun {
         #expect(run.issues == ["mbus.bad-segment"])
     }
 }
+
+@Suite struct MBusLinkTests {
+    @Test func tapWithJunkABadFrameAndTheTinetzPushGivesOneAPDU() {
+        var bad = MBusVectors.segment2
+        bad[30] ^= 0xFF
+        let tap = [0x00, 0xE5] + bad + MBusVectors.stream + MBusVectors.segment1
+        var link = MBusLink()
+        var apdus: [MBusAPDU] = []
+        var frames: [MBusFrameInfo] = []
+        var issues: [String] = []
+        var i = 0
+        while i < tap.count {
+            let n = min(17, tap.count - i)
+            for e in link.feed(tap[i..<(i + n)], frame: i / 17 + 1, time: nil) {
+                switch e {
+                case .apdu(let a): apdus.append(a)
+                case .frame(let f): frames.append(f)
+                case .issue(let x): issues.append(x.code)
+                }
+            }
+            i += n
+        }
+        for e in link.finish() {
+            if case .issue(let x) = e { issues.append(x.code) }
+        }
+        #expect(frames.map(\.kind) == [.ack, .long, .long, .long, .long])
+        // The bad segment 1 has no first segment anyway; the trailing first segment never completes.
+        #expect(issues == ["stream.junk", "mbus.bad-checksum", "mbus.segment-incomplete"])
+        #expect(apdus.count == 1)
+        #expect(apdus.first?.bytes.count == 0x109 + 13)
+        #expect(frames[1].segmentNumber == 1 && frames[1].lastSegment == true)
+        #expect(frames[2].stsap == 0x01 && frames[2].dtsap == 0x67 && frames[2].fromPrimary == true)
+    }
+}
