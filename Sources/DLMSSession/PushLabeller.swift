@@ -150,6 +150,14 @@ public struct PushLabeller: Sendable {
         return selfNamed(items)
     }
 
+    /// Labels an EventNotificationRequest: its COSEM-Attribute-Descriptor names the value it carries.
+    public func label(event: ServiceFacts) -> [LabelledValue] {
+        guard event.type == "event-notification-request", let o = event.objects.first,
+              let v = event.values.first else { return [] }
+        return [make(obis: o.obis, classID: o.classID, attributeID: o.attributeID, value: v,
+                     scalerUnit: scalerUnits[o.obis])]
+    }
+
     private func zipList(_ list: [CaptureObject], _ items: [DataValue]) -> [LabelledValue] {
         var out: [LabelledValue] = []
         for (o, v) in zip(list, items).prefix(Self.maxValues) {

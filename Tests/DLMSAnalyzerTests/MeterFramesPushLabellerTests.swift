@@ -138,3 +138,76 @@ import Testing
         #expect(values.isEmpty)
     }
 }
+
+@Suite struct PushLabellerRobustnessTests {
+    /// A random value tree (seeded, bounded depth and width), biased towards the shapes push bodies have.
+    static func randomValue(_ rng: inout LabellerRNG, depth: Int = 0) -> DataValue {
+        let pick = rng.next() % (depth >= 4 ? 6 : 9)
+        switch pick {
+        case 0: return .octetString((0..<Int(rng.next() % 8)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+        case 1: return .octetString([1, 0, UInt8(rng.next() % 100), 7, 0, 255])
+        case 2: return .longUnsigned(UInt16(truncatingIfNeeded: rng.next()))
+        case 3: return .integer(Int8(truncatingIfNeeded: rng.next()))
+        case 4: return .enumValue(UInt8(truncatingIfNeeded: rng.next()))
+        case 5: return .long64(Int64(bitPattern: rng.next()))
+        case 6, 7:
+            let n = Int(rng.next() % 6)
+            let items = (0..<n).map { _ in randomValue(&rng, depth: depth + 1) }
+            return pick == 6 ? .structure(items) : .array(items)
+        default:
+            let entries = (0..<Int(rng.next() % 4)).map { _ in
+                DataValue.structure([.longUnsigned(3), .octetString([1, 0, 1, 8, 0, 255]), .integer(2),
+                                     .longUnsigned(0)])
+            }
+            return .array(entries)
+        }
+    }
+
+    @Test func randomBodiesNeverTrapAndLabelOnlyWhatTheyHold() {
+        var rng = LabellerRNG(seed: 2024)
+        var labeller = PushLabeller()
+        for _ in 0..<2000 {
+            let body = Self.randomValue(&rng)
+            labeller.learn(notificationBody: body)
+            let values = labeller.label(body: body, pushSetup: nil)
+            let count: Int
+            switch body {
+            case .structure(let s), .array(let s): count = s.count
+            default: count = 1
+            }
+            #expect(values.count <= count)
+            #expect(values.allSatisfy { $0.obis.count == 6 })
+        }
+        #expect(labeller.pushObjectLists.count <= PushLabeller.maxLists)
+    }
+
+    @Test func eventNotificationIsLabelledByItsAttributeDescriptor() throws {
+        // EventNotificationRequest (IEC 62056-5-3 §8, tag C2): no time, Register 1-0:1.8.0.255 attribute 2,
+        // double-long-unsigned 9108. Built by hand from the grammar.
+        let apdu: [UInt8] = [0xC2, 0x00, 0x00, 0x03, 0x01, 0x00, 0x01, 0x08, 0x00, 0xFF, 0x02,
+                             0x06, 0x00, 0x00, 0x23, 0x94]
+        let decoded = APDUDecoder.decode(apdu[...])
+        #expect(decoded.errors.isEmpty)
+        var labeller = PushLabeller()
+        labeller.learn(object: ObjectRef(classID: 3, obis: [1, 0, 1, 8, 0, 255], attributeID: 3),
+                       value: .structure([.integer(3), .enumValue(30)]))
+        let values = labeller.label(event: decoded.facts)
+        #expect(values.count == 1)
+        #expect(values.first?.classID == 3 && values.first?.attributeID == 2)
+        #expect(values.first?.scaled?.text == "9108000" && values.first?.scaled?.unit == "Wh")
+        #expect(labeller.label(event: APDUDecoder.decode(apdu[..<1]).facts).isEmpty)
+    }
+}
+
+/// Seeded generator (SplitMix64) so every random test reproduces.
+struct LabellerRNG {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
