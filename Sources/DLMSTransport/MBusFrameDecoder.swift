@@ -11,7 +11,7 @@ import DLMSWire
 ///
 /// `L` counts C, A, CI and the user data, so it is at least 3. The C field's bit 6 (PRM) is set in messages from
 /// the primary (calling) station; a meter pushing on a customer port sends SND_UD (`53`/`73`) itself.
-public struct MBusFrameInfo: Sendable, Hashable {
+public struct MBusFrameInfo: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case long, control, short, ack
     }
@@ -33,9 +33,13 @@ public struct MBusFrameInfo: Sendable, Hashable {
     /// Capture frames (or link-frame ordinals) that carried it, and the time of the last one.
     public var frames: [Int]
     public var time: Timestamp?
+    /// Deviations that did not stop the frame from being delimited (`mbus.length-overflow`).
+    public var errors: [DecodeError] = []
 
     public init(kind: Kind, control: UInt8?, address: UInt8?, ci: UInt8?, data: [UInt8], checksum: UInt8?,
-                checksumOK: Bool, length: Int, frames: [Int] = [], time: Timestamp? = nil) {
+                checksumOK: Bool, length: Int, frames: [Int] = [], time: Timestamp? = nil,
+                errors: [DecodeError] = []) {
+        self.errors = errors
         self.kind = kind
         self.control = control
         self.address = address
@@ -93,8 +97,9 @@ public struct MBusFrameInfo: Sendable, Hashable {
 /// for event in decoder.finish() { … }
 /// ```
 public struct MBusFrameDecoder: Sendable {
-    /// Longest frame: L = 255 → 4 + 255 + 2 bytes.
-    public static let maximumFrameLength = 261
+    /// Longest frame: L = 255 → 4 + 255 + 2 bytes, or 264 with the length-overflow quirk (L = 0...2 standing
+    /// for 256...258).
+    public static let maximumFrameLength = 264
 
     public enum Event: Sendable {
         case frame(MBusFrameInfo)
@@ -160,16 +165,20 @@ public struct MBusFrameDecoder: Sendable {
                                         checksumOK: true, length: 5), byteCount: 5)
         case 0x68:
             guard let l1 = r.readUInt8() else { return .needMore }
-            guard l1 >= 3 else { return .broken(reason: "long frame length \(l1) is below the minimum of 3") }
             guard let l2 = r.readUInt8() else { return .needMore }
             guard l1 == l2 else { return .broken(reason: "long frame length \(l1) is not repeated (\(l2))") }
             guard let second = r.readUInt8() else { return .needMore }
             guard second == 0x68 else { return .broken(reason: "long frame without its second start character") }
-            let l = Int(l1)
+            // L counts at least C, A and CI. Below 3 it can only be a length past 255 sent modulo 256: the
+            // Sagemcom T210-D on Netz NÖ customer ports sends 257-byte bodies as `68 01 01 68`
+            // (UtilitechAS/amsreader-firmware issue #155; its MbusParser.cpp adds 256 "if(len < headersize)").
+            let wrapped = l1 < 3
+            let l = Int(l1) + (wrapped ? 256 : 0)
             guard let body = r.readSlice(l), let cs = r.readUInt8(), let stop = r.readUInt8() else {
                 return .needMore
             }
             guard stop == 0x16 else {
+                if wrapped { return .broken(reason: "long frame length \(l1) is below the minimum of 3") }
                 return .broken(reason: "no stop character 0x16 after the \(l)-byte frame the length announces")
             }
             var sum: UInt8 = 0
@@ -179,8 +188,16 @@ public struct MBusFrameDecoder: Sendable {
                 return .broken(reason: "long frame shorter than C, A and CI")
             }
             let data = br.readRest()
+            var errors: [DecodeError] = []
+            if wrapped {
+                errors.append(DecodeError("mbus.length-overflow",
+                                          "L field \(l1) stands for \(l) bytes (the length modulo 256, as the "
+                                              + "Sagemcom T210-D sends it); EN 13757-2 allows at most 255",
+                                          offset: 1))
+            }
             return .frame(MBusFrameInfo(kind: l == 3 ? .control : .long, control: c, address: a, ci: ci,
-                                        data: Array(data), checksum: cs, checksumOK: sum == cs, length: l + 6),
+                                        data: Array(data), checksum: cs, checksumOK: sum == cs, length: l + 6,
+                                        errors: errors),
                           byteCount: l + 6)
         default:
             return .broken(reason: "byte 0x\(Hex.encode([start])) starts no M-Bus frame")

@@ -177,12 +177,33 @@ struct MBusRun {
     }
 
     @Test func lengthBelowThreeOrUnrepeatedIsNotALongFrame() {
-        for bad in [[0x68, 0x02, 0x02, 0x68], [0x68, 0x05, 0x06, 0x68], [0x68, 0x05, 0x05, 0x67]] as [[UInt8]] {
+        let short: [UInt8] = [0x68, 0x02, 0x02, 0x68, 0x53, 0xFF, 0x10, 0x62, 0x16] + Array(repeating: 0, count: 300)
+        for bad in [short, [0x68, 0x05, 0x06, 0x68], [0x68, 0x05, 0x05, 0x67]] as [[UInt8]] {
             guard case .broken = MBusFrameDecoder.scan(bad[...]) else {
                 Issue.record("\(bad) was not rejected")
                 continue
             }
         }
+    }
+
+    /// The Sagemcom T210-D (Netz NÖ) sends a 257-byte body as `68 01 01 68 …` (UtilitechAS/amsreader-firmware
+    /// issue #155, "68 01 01 68 53 FF 00 01 67 DB 08 53 41 47 59 05 …", 263 bytes). The header is the issue's; the
+    /// rest of the body is filler, as the issue does not show all of it.
+    @Test func lengthSentModulo256IsTakenAsTheLongerFrameAndFlagged() throws {
+        var body: [UInt8] = [0x53, 0xFF, 0x00, 0x01, 0x67, 0xDB, 0x08, 0x53, 0x41, 0x47, 0x59, 0x05, 0xE6, 0xD9, 0xFD,
+                             0x81, 0xF8, 0x20]
+        while body.count < 257 { body.append(UInt8(body.count & 0x7F)) }
+        var cs: UInt8 = 0
+        for b in body { cs &+= b }
+        let frame: [UInt8] = [0x68, 0x01, 0x01, 0x68] + body + [cs, 0x16]
+        #expect(frame.count == 263)
+        let run = MBusRun.decode(frame + MBusVectors.segment2, chunks: { _ in 11 })
+        try #require(run.frames.count == 2)
+        #expect(run.frames[0].length == 263 && run.frames[0].checksumOK)
+        #expect(run.frames[0].errors.map(\.code) == ["mbus.length-overflow"])
+        #expect(run.frames[0].data.count == 254)
+        #expect(run.frames[1].errors.isEmpty)
+        #expect(run.issues.isEmpty)
     }
 
     @Test func framesNameTheChunksThatCarriedThem() {
