@@ -99,6 +99,43 @@ enum MeterFrames {
         #expect(values.count == 11)
     }
 
+    @Test func netzNOEExamplePushThroughMBusLinkGivesThePublishedValues() throws {
+        var link = MBusLink()
+        var apdus: [MBusAPDU] = []
+        var issues: [String] = []
+        let frames = try MeterFrames.frames("netznoe-kaifa-mbus.hex")
+        for (i, f) in frames.enumerated() {
+            for e in link.feed(f[...], frame: i + 1, time: Timestamp(seconds: 1_632_736_035, micros: 0)) {
+                switch e {
+                case .apdu(let a): apdus.append(a)
+                case .issue(let x): issues.append(x.code)
+                case .frame(let fr): #expect(fr.checksumOK && fr.errors.isEmpty)
+                }
+            }
+        }
+        for e in link.finish() { if case .issue(let x) = e { issues.append(x.code) } }
+        #expect(issues.isEmpty)
+        let apdu = try #require(apdus.first)
+        #expect(apdu.frames == [1, 2] && apdu.segments.map(\.ci) == [0x00, 0x11])
+        let decoded = APDUDecoder.decode(apdu.bytes[...])
+        let protection = try #require(decoded.facts.protection)
+        #expect(protection.securityControl == 0x20)
+        let engine = SecurityEngine(keyring: try Keyring.load(path: Fixtures.keyring("meters-netznoe-kaifa.json")))
+        var association = AssociationSecurity()
+        let result = engine.unprotect(protection, direction: nil, association: &association)
+        #expect(result.verdict == "decrypted-unverified")
+        let plain = try #require(result.plain)
+        #expect(plain == (try MeterFrames.bytes("netznoe-kaifa-mbus.plain.hex")))
+        // tests/test_data.py: WirkenergieP == 12937, SpannungL1 == 233.7.
+        let values = PushLabeller().label(body: try MeterFrames.notificationBody(plain), pushSetup: nil)
+        #expect(values.count == 11)
+        let energy = try #require(MeterFrames.value(values, [1, 0, 1, 8, 0, 255]))
+        #expect(energy.scaled?.text == "12937" && energy.scaled?.unit == "Wh")
+        let voltage = try #require(MeterFrames.value(values, [1, 0, 32, 7, 0, 255]))
+        #expect(voltage.scaled?.value == 233.7 && voltage.scaled?.unit == "V")
+        #expect(MeterFrames.value(values, [1, 0, 13, 7, 0, 255])?.scaled?.text == "1")
+    }
+
     // MARK: - HDLC → GBT → general-glo (Landis+Gyr E450)
 
     @Test func landisGyrGBTPushOverHDLCIsJoinedDecryptedAndLabelledByItsOwnList() throws {
