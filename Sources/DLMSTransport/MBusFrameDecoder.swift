@@ -250,8 +250,9 @@ public struct MBusFrameDecoder: Sendable {
         while pos < end {
             switch Self.scan(buffer[pos...], acceptsSingleCharacter: acceptsSingleCharacter) {
             case .needMore:
-                // A partial frame can be at most one frame long: beyond that its start was junk.
-                if end - pos < Self.maximumFrameLength || final { return pos }
+                // A partial frame can be at most one frame long: beyond that its start was junk. At the end of
+                // the stream, a complete frame further on shows that the unfinished "frame" was junk too.
+                if final ? !completeFrame(after: pos) : end - pos < Self.maximumFrameLength { return pos }
                 pos = skipJunk(from: pos)
             case .broken:
                 pos = skipJunk(from: pos)
@@ -271,6 +272,18 @@ public struct MBusFrameDecoder: Sendable {
             }
         }
         return pos
+    }
+
+    /// Does a complete frame start somewhere after `pos` in the buffer?
+    private func completeFrame(after pos: Int) -> Bool {
+        var q = pos + 1
+        while q < buffer.count {
+            if mayStart(buffer[q]), case .frame = Self.scan(buffer[q...], acceptsSingleCharacter: acceptsSingleCharacter) {
+                return true
+            }
+            q += 1
+        }
+        return false
     }
 
     /// Adds the bytes from `pos` to the next possible frame start to the junk run; returns that start.

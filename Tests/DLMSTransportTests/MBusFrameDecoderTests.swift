@@ -206,6 +206,17 @@ struct MBusRun {
         #expect(run.issues.isEmpty)
     }
 
+    @Test func unfinishedFrameBeforeTheEndDoesNotHideTheFramesAfterIt() {
+        // A long-frame header whose body never comes, then a short frame and the end of the stream.
+        let bytes: [UInt8] = [0x68, 0xFA, 0xFA, 0x68, 0x53, 0xFF] + [0x10, 0x40, 0x01, 0x41, 0x16]
+        let run = MBusRun.decode(bytes, chunks: { _ in 3 }, singleCharacter: false)
+        #expect(run.frames.map(\.kind) == [.short])
+        #expect(run.issues.map(\.code) == ["stream.junk"])
+        // Without a frame after it, the unfinished one is reported as truncated.
+        let cut = MBusRun.decode(Array(bytes.prefix(6)), chunks: { _ in 3 })
+        #expect(cut.frames.isEmpty && cut.issues.map(\.code) == ["mbus.truncated"])
+    }
+
     @Test func framesNameTheChunksThatCarriedThem() {
         var d = MBusFrameDecoder()
         var run = MBusRun()
