@@ -269,3 +269,69 @@ struct MBusRun {
         #expect(kinds == ["hdlc UI", "mbus 256", "junk", "junk", "hdlc UI", "mbus 44"])
     }
 }
+
+/// The FrameScanner M-Bus branch (MBusFrameScanner.swift), driven the way `FrameScanner.scan` will drive it.
+@Suite struct MBusFrameScannerBranchTests {
+    /// Runs the branch over `bytes` as one final input: M-Bus frames through `attemptMBus`, anything else as junk.
+    static func run(_ bytes: [UInt8]) -> (apdus: [TransportAPDU], issues: [String]) {
+        var scanner = FrameScanner(framing: .auto, limits: StreamLimits(), numberFramesInternally: true)
+        var assembler = MBusAssembler()
+        var marks = ChunkMarks()
+        marks.append(start: 0, count: bytes.count, frame: 1, time: nil)
+        let input = FrameScanner.Input(data: bytes[...], base: 0, final: true, record: false, marks: marks)
+        var out: [TransportEvent] = []
+        var pos = 0
+        while pos < bytes.count {
+            if scanner.mbusStart(input, at: pos) == true,
+               let next = scanner.attemptMBus(input, at: pos, assembler: &assembler, into: &out, wrap: {
+                   .apdu(TransportAPDU(kind: .raw, bytes: $0.bytes, frames: $0.frames, time: $0.time))
+               }) {
+                pos = next
+            } else {
+                let q = scanner.nextCandidate(input, from: pos + 1)
+                let stop = bytes[(pos + 1)...].firstIndex { $0 == 0x68 || $0 == 0x10 } ?? bytes.count
+                scanner.addJunk(input, from: pos, to: min(q, stop), code: "stream.junk", reason: "test", into: &out)
+                pos = min(q, stop)
+            }
+        }
+        scanner.flushJunk(into: &out)
+        var apdus: [TransportAPDU] = []
+        var issues: [String] = []
+        for e in out {
+            switch e {
+            case .apdu(let a): apdus.append(a)
+            case .issue(let i): issues.append(i.code)
+            case .hdlcFrame: break
+            }
+        }
+        return (apdus, issues)
+    }
+
+    @Test func tinetzSegmentsBetweenJunkBecomeOneAPDUWithFrameOrdinals() {
+        let (apdus, issues) = Self.run([0x01, 0x02] + MBusVectors.segment1 + [0xE5] + MBusVectors.segment2)
+        #expect(issues == ["stream.junk", "stream.junk"])
+        #expect(apdus.count == 1)
+        #expect(apdus.first?.bytes.count == 0x109 + 13)
+        #expect(apdus.first?.frames == [1, 2])
+    }
+
+    @Test func badChecksumIsAnIssueAndTheSequenceIsNotCompleted() {
+        var bad = MBusVectors.segment1
+        bad[100] ^= 0x40
+        let (apdus, issues) = Self.run(bad + MBusVectors.segment2)
+        #expect(apdus.isEmpty)
+        #expect(issues == ["mbus.bad-checksum", "mbus.segment-out-of-order"])
+    }
+
+    @Test func startProbeWaitsOnlyWhileAFrameCanStillComplete() {
+        var marks = ChunkMarks()
+        let prefix = Array(MBusVectors.segment1.prefix(40))
+        marks.append(start: 0, count: prefix.count, frame: 1, time: nil)
+        let scanner = FrameScanner(framing: .auto, limits: StreamLimits(), numberFramesInternally: false)
+        let open = FrameScanner.Input(data: prefix[...], base: 0, final: false, record: false, marks: marks)
+        #expect(scanner.mbusStart(open, at: 0) == nil)
+        let closed = FrameScanner.Input(data: prefix[...], base: 0, final: true, record: false, marks: marks)
+        #expect(scanner.mbusStart(closed, at: 0) == false)
+        #expect(scanner.mbusStart(open, at: 1) == false)
+    }
+}
