@@ -61,7 +61,8 @@ public struct LabelledValue: Sendable, Hashable {
 /// 1. A push_object_list learned from the capture: a GET of Push setup (IC 40) attribute 2 (`learn(object:value:)`),
 ///    or a body that carries the list itself (Landis+Gyr E450/E570: the first value of the body is the
 ///    push_object_list, whose first entry names the Push setup's attribute 2).
-/// 2. Bodies that name their values: `{octet-string(6) OBIS, value [, scaler_unit]}` structures (Kaifa MA309 on
+/// 2. Fixed lists known by their version string: Kaifa `KFM_001` (Norwegian HAN), by list length.
+/// 3. Bodies that name their values: `{octet-string(6) OBIS, value [, scaler_unit]}` structures (Kaifa MA309 on
 ///    Austrian customer ports, Aidon HAN), or OBIS codes alternating with values in one structure (Kamstrup HAN).
 ///    A 6-byte octet-string is taken for a logical name only where a value follows it and the bytes pass
 ///    `COSEM.looksLikeOBIS`.
@@ -146,8 +147,56 @@ public struct PushLabeller: Sendable {
         if let list = learned, list.count == items.count {
             return zipList(list, items)
         }
-        // 3. Bodies that name their values.
+        // 3. Fixed lists named by their version string (Kaifa KFM_001, Norwegian HAN).
+        if let layout = Self.kaifaKFM001(items) {
+            var out: [LabelledValue] = []
+            for ((obis, classID, su), v) in zip(layout, items) {
+                out.append(make(obis: obis, classID: classID, attributeID: 2, value: v,
+                                scalerUnit: su ?? scalerUnits[obis]))
+            }
+            return out
+        }
+        // 4. Bodies that name their values.
         return selfNamed(items)
+    }
+
+    /// The Kaifa KFM_001 HAN lists (Norway): no OBIS codes in the body, the list version string first and a fixed
+    /// order known by the list's length (1-phase: 9 or 14 values, 3-phase: 13 or 18). Order and units from the
+    /// Kaifa "HAN OBIS codes KFM_001" sheet as broken down in UtilitechAS/amsreader-firmware
+    /// `Samples/Kaifa/Kaifa OBIS breakdown.md` (currents in mA, voltages in 0.1 V, energies in Wh, powers in W/var).
+    static func kaifaKFM001(_ items: [DataValue]) -> [([UInt8], UInt16, ScalerUnitInfo?)]? {
+        guard let first = items.first else { return nil }
+        switch first {
+        case .visibleString(let b), .octetString(let b):
+            guard b == Array("KFM_001".utf8) else { return nil }
+        default:
+            return nil
+        }
+        let w = ScalerUnitInfo(scaler: 0, unit: 27), v = ScalerUnitInfo(scaler: 0, unit: 29)
+        let ma = ScalerUnitInfo(scaler: -3, unit: 33), dv = ScalerUnitInfo(scaler: -1, unit: 35)
+        let wh = ScalerUnitInfo(scaler: 0, unit: 30), varh = ScalerUnitInfo(scaler: 0, unit: 32)
+        let head: [([UInt8], UInt16, ScalerUnitInfo?)] = [
+            ([1, 1, 0, 2, 129, 255], 1, nil), ([0, 0, 96, 1, 0, 255], 1, nil), ([0, 0, 96, 1, 7, 255], 1, nil),
+            ([1, 0, 1, 7, 0, 255], 3, w), ([1, 0, 2, 7, 0, 255], 3, w), ([1, 0, 3, 7, 0, 255], 3, v),
+            ([1, 0, 4, 7, 0, 255], 3, v),
+        ]
+        let onePhase: [([UInt8], UInt16, ScalerUnitInfo?)] = [([1, 0, 31, 7, 0, 255], 3, ma),
+                                                              ([1, 0, 32, 7, 0, 255], 3, dv)]
+        let threePhase: [([UInt8], UInt16, ScalerUnitInfo?)] = [
+            ([1, 0, 31, 7, 0, 255], 3, ma), ([1, 0, 51, 7, 0, 255], 3, ma), ([1, 0, 71, 7, 0, 255], 3, ma),
+            ([1, 0, 32, 7, 0, 255], 3, dv), ([1, 0, 52, 7, 0, 255], 3, dv), ([1, 0, 72, 7, 0, 255], 3, dv),
+        ]
+        let hourly: [([UInt8], UInt16, ScalerUnitInfo?)] = [
+            ([0, 0, 1, 0, 0, 255], 8, nil), ([1, 0, 1, 8, 0, 255], 3, wh), ([1, 0, 2, 8, 0, 255], 3, wh),
+            ([1, 0, 3, 8, 0, 255], 3, varh), ([1, 0, 4, 8, 0, 255], 3, varh),
+        ]
+        switch items.count {
+        case 9: return head + onePhase
+        case 14: return head + onePhase + hourly
+        case 13: return head + threePhase
+        case 18: return head + threePhase + hourly
+        default: return nil
+        }
     }
 
     /// Labels an EventNotificationRequest: its COSEM-Attribute-Descriptor names the value it carries.

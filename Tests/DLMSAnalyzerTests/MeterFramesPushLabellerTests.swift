@@ -19,6 +19,8 @@ import Testing
 
     static let pushSetup: [UInt8] = [0, 8, 25, 9, 0, 255]
 
+    static func hex(_ s: String) -> [UInt8] { Hex.decode(s.filter { !$0.isWhitespace }) ?? [] }
+
     @Test func captureObjectsReadTheE450PushObjectList() throws {
         let list = try #require(PushLabeller.captureObjects(from: try Self.e450().list))
         #expect(list.count == 18)
@@ -209,5 +211,43 @@ struct LabellerRNG {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+@Suite struct KaifaKFM001LayoutTests {
+    /// List #3 of a Kaifa MA304H3E (Norwegian HAN), the body after the date-time, byte for byte from the
+    /// breakdown in UtilitechAS/amsreader-firmware@06359a1fe7a6e914ec0343f481c73a02b8ad5bf7
+    /// `Samples/Kaifa/Kaifa OBIS breakdown.md` ("List #3 (0x12)").
+    static let list3 = MeterFramesPushLabellerTests.hex("""
+        02 12 09 07 4B 46 4D 5F 30 30 31 09 10 36 39 37 30 36 33 31 34 30 31 37 35 33 39 38 35
+        09 08 4D 41 33 30 34 48 33 45 06 00 00 01 BA 06 00 00 00 00 06 00 00 00 00 06 00 00 01 01
+        06 00 00 04 92 06 00 00 05 94 06 00 00 05 A7 06 00 00 09 62 06 00 00 00 00 06 00 00 09 73
+        09 0C 07 E1 09 18 07 0A 00 0A FF 80 00 00 06 00 06 27 21 06 00 00 00 00 06 00 00 03 5A
+        06 00 00 DA AE
+        """)
+
+    @Test func list3IsLabelledByPositionWithTheSheetsUnits() throws {
+        let body = try AXDR.decodeData(Self.list3[...])
+        let values = PushLabeller().label(body: body, pushSetup: nil)
+        #expect(values.count == 18)
+        #expect(MeterFrames.value(values, [0, 0, 96, 1, 0, 255])?.value == .octetString(Array("6970631401753985".utf8)))
+        #expect(MeterFrames.value(values, [1, 0, 1, 7, 0, 255])?.scaled?.text == "442")
+        // The breakdown's own reading: 403 kWh, so the energy is in Wh; currents in mA; voltages in 0.1 V.
+        #expect(MeterFrames.value(values, [1, 0, 1, 8, 0, 255])?.scaled?.text == "403233")
+        #expect(MeterFrames.value(values, [1, 0, 31, 7, 0, 255])?.scaled?.text == "1.17")
+        #expect(MeterFrames.value(values, [1, 0, 32, 7, 0, 255])?.scaled?.text == "240.2")
+        #expect(MeterFrames.value(values, [1, 0, 72, 7, 0, 255])?.scaled?.unit == "V")
+        #expect(MeterFrames.value(values, [0, 0, 1, 0, 0, 255])?.classID == 8)
+    }
+
+    @Test func otherLengthsOrVersionsAreNotGuessed() throws {
+        guard case .structure(let items) = try AXDR.decodeData(Self.list3[...]) else {
+            Issue.record("list 3 is not a structure")
+            return
+        }
+        #expect(PushLabeller().label(body: .structure(Array(items.prefix(11))), pushSetup: nil).isEmpty)
+        var renamed = items
+        renamed[0] = .visibleString(Array("KFM_002".utf8))
+        #expect(PushLabeller().label(body: .structure(renamed), pushSetup: nil).isEmpty)
     }
 }
