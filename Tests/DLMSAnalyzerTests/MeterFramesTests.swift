@@ -37,6 +37,54 @@ enum MeterFrames {
 }
 
 @Suite struct MeterFramesTests {
+    // MARK: - HDLC UI push with a verified tag (Kamstrup Omnipower, Denmark)
+
+    @Test func kamstrupOmnipowerUIPushVerifiesItsTagAndGivesTheMeterValues() throws {
+        let out = try analyseToJSON([MeterFrames.path("kamstrup-omnipower-hdlc-glo.hex")]) {
+            $0.input = .hex
+            $0.keyringPaths = [Fixtures.keyring("meters-kamstrup-omnipower.json")]
+        }
+        let apdus = out.records.filter { $0["kind"]?.string == "apdu" }
+        let push = try #require(apdus.first)
+        #expect(apdus.count == 1)
+        #expect(push["transport"]?["frame_type"]?.string == "UI")
+        #expect(push["apdu"]?["type"]?.string == "general-glo-ciphering")
+        #expect(push["security"]?["verdict"]?.string == "verified")
+        #expect(push["errors"]?.array?.isEmpty ?? true)
+        let plainHex = try #require(push["plain"]?["hex"]?.string)
+        let plain = try #require(Hex.decode(plainHex))
+        let values = PushLabeller().label(body: try MeterFrames.notificationBody(plain), pushSetup: nil)
+        #expect(values.count == 32)
+        #expect(MeterFrames.value(values, [1, 1, 1, 8, 0, 255])?.value == .doubleLongUnsigned(866_636))
+        #expect(MeterFrames.value(values, [1, 1, 32, 7, 0, 255])?.value == .longUnsigned(224))
+        #expect(MeterFrames.value(values, [1, 1, 52, 7, 0, 255])?.value == .longUnsigned(223))
+        #expect(MeterFrames.value(values, [1, 1, 0, 0, 1, 255])?.value == .doubleLongUnsigned(0x01A4_DC52))
+        let clock = try #require(MeterFrames.value(values, [0, 1, 1, 0, 0, 255]))
+        guard case .octetString(let dt) = clock.value else { Issue.record("clock is \(clock.value)"); return }
+        #expect(COSEM.decodeDateTime(dt)?.iso8601.hasPrefix("2020-01-07T14:47:20") == true)
+    }
+
+    @Test func kamstrupOmnipowerWithOneCiphertextBitFlippedFailsItsTag() throws {
+        // The same frame with one ciphertext bit flipped and the FCS made right again: only the GCM tag notices.
+        var frame = try MeterFrames.bytes("kamstrup-omnipower-hdlc-glo.hex")
+        frame[100] ^= 0x01
+        let fcs = CRC16.x25(frame[1..<(frame.count - 3)])
+        frame[frame.count - 3] = UInt8(fcs & 0xFF)
+        frame[frame.count - 2] = UInt8(fcs >> 8)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("meterframes-tamper-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("tampered.hex")
+        try Data(Hex.encode(frame).utf8).write(to: file)
+        let out = try analyseToJSON([file.path]) {
+            $0.input = .hex
+            $0.keyringPaths = [Fixtures.keyring("meters-kamstrup-omnipower.json")]
+        }
+        let push = try #require(out.records.first { $0["kind"]?.string == "apdu" })
+        #expect(push["security"]?["verdict"]?.string == "authentication-failed")
+        #expect(push["errors"]?.array?.isEmpty ?? true)
+    }
+
     // MARK: - Wired M-Bus, two segments, general-glo (TINETZ Kaifa MA309)
 
     @Test func tinetzKaifaTwoSegmentMBusPushIsJoinedDecryptedAndLabelled() throws {
