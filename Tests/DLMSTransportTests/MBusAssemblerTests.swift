@@ -207,3 +207,31 @@ struct AssemblerRun {
         #expect(frames[2].stsap == 0x01 && frames[2].dtsap == 0x67 && frames[2].fromPrimary == true)
     }
 }
+
+@Suite struct MBusRenderingTests {
+    static func tinetzAPDU() -> MBusAPDU? {
+        var link = MBusLink()
+        var apdus: [MBusAPDU] = []
+        for (i, seg) in [MBusVectors.segment1, MBusVectors.segment2].enumerated() {
+            for e in link.feed(seg[...], frame: i + 1, time: nil) { if case .apdu(let a) = e { apdus.append(a) } }
+        }
+        return apdus.first
+    }
+
+    @Test func transportJSONNamesTheLinkAndEverySegment() throws {
+        let apdu = try #require(Self.tinetzAPDU())
+        var j = JSONBuffer()
+        j.beginObject()
+        MBusFrameInfo.writeTransportJSON(apdu.segments, into: &j)
+        j.endObject()
+        #expect(j.string == #"{"type":"mbus","c_field":83,"function":"SND_UD","a_field":255,"stsap":1,"dtsap":103,"#
+                + #""segment_count":2,"segments":[{"frames":[1],"ci":0,"segment":0,"last":false,"length":256,"#
+                + #""checksum":15},{"frames":[2],"ci":17,"segment":1,"last":true,"length":44,"checksum":17}]}"#)
+    }
+
+    @Test func transportSummaryIsOneLine() throws {
+        let apdu = try #require(Self.tinetzAPDU())
+        #expect(MBusFrameInfo.transportSummary(apdu.segments) == "mbus A=FF SND_UD STSAP 01→DTSAP 67, 2 segments")
+        #expect(MBusFrameInfo.transportSummary([]) == "mbus")
+    }
+}
