@@ -251,3 +251,27 @@ struct LabellerRNG {
         #expect(PushLabeller().label(body: .structure(renamed), pushSetup: nil).isEmpty)
     }
 }
+
+@Suite struct PushLabellerRenderingTests {
+    @Test func labelsRenderAsJSONAndTextLines() throws {
+        let body = try MeterFrames.notificationBody(try MeterFrames.bytes("tinetz-kaifa-ma309-mbus.plain.hex"))
+        let values = PushLabeller().label(body: body, pushSetup: nil)
+        let voltage = try #require(MeterFrames.value(values, [1, 0, 32, 7, 0, 255]))
+        #expect(voltage.textLine.hasPrefix("1-0:32.7.0"))
+        #expect(voltage.textLine.hasSuffix("= 230.8 V (long-unsigned 2308)"))
+        var j = JSONBuffer()
+        LabelledValue.writeJSON([voltage], into: &j)
+        let json = try JSONValue.parse(j.string)
+        let first = try #require(json[0])
+        #expect(first["obis"]?.string == "1.0.32.7.0.255")
+        #expect(first["value"]?["type"]?.string == "long-unsigned")
+        #expect(first["value"]?["value"]?.int == 2308)
+        #expect(first["scaled"]?["text"]?.string == "230.8")
+        #expect(first["scaled"]?["unit"]?.string == "V")
+        #expect(first["scaled"]?["scaler"]?.int == -1)
+        // The whole body renders as valid JSON.
+        var all = JSONBuffer()
+        LabelledValue.writeJSON(values, into: &all)
+        #expect(try JSONValue.parse(all.string).array?.count == values.count)
+    }
+}
