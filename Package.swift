@@ -46,7 +46,8 @@ let package = Package(
         .testTarget(name: "DLMSXMLTests", dependencies: ["DLMSXML", "DLMSAPDU", "DLMSWire"], exclude: ["Vectors"]),
         .testTarget(name: "DLMSSessionTests", dependencies: ["DLMSSession", "DLMSAPDU", "DLMSSecurity", "DLMSWire"],
                     exclude: ["Vectors"]),
-        .testTarget(name: "DLMSAnalyzerTests", dependencies: ["DLMSAnalyzer", "DLMSRender", "DLMSSession"]),
+        .testTarget(name: "DLMSAnalyzerTests", dependencies: ["DLMSAnalyzer", "DLMSRender", "DLMSSession"],
+                    exclude: ["MeterFrames"]),
     ],
     swiftLanguageModes: [.v6]
 )
