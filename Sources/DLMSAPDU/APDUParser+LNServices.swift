@@ -303,6 +303,20 @@ extension APDUParser {
     /// The date-time OCTET STRING of data-notification (length 0 when absent, 12 for a COSEM date-time).
     private mutating func dateTimeOctetString() throws(DecodeError) {
         let at = r.offset
+        // Norwegian HAN meters (Kamstrup 2017 firmware, Kaifa KFM_001) write the date-time as a tagged A-XDR
+        // octet-string: 09 0C and 12 bytes, where the standard has the untagged 0C and 12 bytes. A length of 9 is
+        // no date-time, so `09 0C` followed by a plausible date-time is read as that variant.
+        if r.peekUInt8() == 0x09, r.peekUInt8(at: 1) == 0x0C, r.remaining >= 14 {
+            var probe = r
+            _ = try probe.u8("date-time tag")
+            let s = try probe.octetString("date-time")
+            if COSEM.isPlausibleDateTime(s) {
+                r = probe
+                let text = COSEM.decodeDateTime(s)?.iso8601 ?? "date-time"
+                add("date_time", .bytes(s), meaning: text + " (tagged octet-string, a HAN meter variant)", at: at)
+                return
+            }
+        }
         let s = try r.octetString("date-time")
         let meaning = s.isEmpty ? "absent" : COSEM.decodeDateTime(s)?.iso8601
         add("date_time", .bytes(s), meaning: meaning, at: at)
