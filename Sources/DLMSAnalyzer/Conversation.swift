@@ -56,6 +56,7 @@ final class Conversation {
     var bareAPDUsAllowed = false
     var state: ConversationState
     var security = AssociationSecurity()
+    var labeller = PushLabeller()
     var gbtClient = GBTReassembler()
     var gbtServer = GBTReassembler()
 

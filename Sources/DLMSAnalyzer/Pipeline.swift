@@ -165,7 +165,22 @@ extension Analyzer {
                                                  association: &c.security)
         notes.append(contentsOf: securityObservation.notes)
         if decoded.type == "rlrq" || decoded.type == "rlre" { c.security.release() }
+        // Push labelling learns push_object_lists and scaler_units from the responses of this conversation.
+        let requested = c.state.requestObjects(for: service.invokeID)
+        if service.type == "get-response", !requested.isEmpty {
+            c.labeller.observe(request: requested, response: service)
+        }
         let obs = c.state.observe(service: service, direction: direction, frames: a.frames, time: a.time)
+        if let value = obs.reassembled?.value, requested.count == 1, let object = requested.first {
+            c.labeller.learn(object: object, value: value)
+        }
+        var labels: [LabelledValue] = []
+        if service.type == "data-notification", let body = service.values.first {
+            c.labeller.learn(notificationBody: body)
+            labels = c.labeller.label(body: body, pushSetup: nil)
+        } else if service.type == "event-notification-request" {
+            labels = c.labeller.label(event: service)
+        }
         notes.append(contentsOf: obs.notes)
         var record = APDURecord(
             provenance: Provenance(frames: a.frames, time: a.time, conversation: c.id, direction: direction),
@@ -174,6 +189,7 @@ extension Analyzer {
             scalerUnits: obs.scalerUnits)
         record.hls = securityObservation.hls
         if !options.showSecrets { record.redactions = Secrets.ranges(in: a.bytes, facts: decoded.facts) }
+        record.labels = labels
         return record
     }
 

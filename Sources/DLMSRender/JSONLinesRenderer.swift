@@ -132,6 +132,10 @@ public final class JSONLinesRenderer: Renderer {
             if let e = re.error { j.key("error"); writeError(e, into: &j) }
             j.endObject()
         }
+        if !r.labels.isEmpty {
+            j.key("labels")
+            LabelledValue.writeJSON(r.labels, into: &j)
+        }
         if !r.scalerUnits.isEmpty {
             j.key("scaler_units")
             j.beginArray()

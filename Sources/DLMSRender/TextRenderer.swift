@@ -138,6 +138,10 @@ public final class TextRenderer: Renderer {
             if let v = re.value { renderData(v, label: "data", indent: 2) }
             if let e = re.error { out += "    " + red("error \(e.code)") + ": \(e.message)\n" }
         }
+        if !r.labels.isEmpty {
+            out += "  " + bold("push values") + "\n"
+            for l in r.labels { out += "    " + l.textLine + "\n" }
+        }
         for (o, su) in r.scalerUnits.sorted(by: { $0.key.obis.lexicographicallyPrecedes($1.key.obis) }) {
             let unit = COSEM.unit(su.unit)?.symbol ?? "unit \(su.unit)"
             out += "  " + dim("scaler_unit of \(COSEM.formatOBIS(o.obis)): 10^\(su.scaler) \(unit)") + "\n"

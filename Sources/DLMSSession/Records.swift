@@ -119,6 +119,9 @@ public struct APDURecord: Sendable {
     public var scalerUnits: [ObjectRef: ScalerUnitInfo]
     /// Set on an APDU joined from general-block-transfer blocks.
     public var gbt: GBTOrigin?
+    /// The values of a push (data-notification, event-notification) labelled with their OBIS codes, classes and
+    /// units, where the capture or the body shows the push_object_list.
+    public var labels: [LabelledValue] = []
     /// Byte ranges of `bytes` that hold secrets (an LLS password, a dedicated key): masked unless the user asks
     /// for secrets.
     public var redactions: [Range<Int>] = []

@@ -60,3 +60,20 @@ import Testing
         #expect(try JSONValue.parse(lines.last ?? "")["anomalies"] != nil)
     }
 }
+
+/// Real meters' pushes (labelled values, HDLC UI, GBT) validate too.
+@Suite struct MeterFrameSchemaTests {
+    @Test(arguments: ["aidon-han-hdlc.hex", "kamstrup-omnipower-hdlc-glo.hex", "landisgyr-e450-hdlc-gbt-glo.hex",
+                      "iskra-am550-hdlc-segmented.hex"])
+    func pushRecordsValidate(_ file: String) throws {
+        let validator = try JSONSchemaValidator(schemaText: Fixtures.schemaText)
+        let path = Fixtures.root.appendingPathComponent("Tests/DLMSAnalyzerTests/MeterFrames/" + file).path
+        let (_, records) = try analyseToJSON([path]) { $0.input = .hex }
+        #expect(records.contains { $0["kind"]?.string == "apdu" })
+        var problems: [String] = []
+        for (i, r) in records.enumerated() {
+            for p in validator.validate(r) { problems.append("line \(i + 1): \(p)") }
+        }
+        #expect(problems.isEmpty, "\(problems.prefix(10).joined(separator: "\n"))")
+    }
+}
