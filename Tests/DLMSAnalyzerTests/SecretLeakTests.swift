@@ -30,7 +30,23 @@ import Testing
         let keyring = [Fixtures.keyring("\(name).json")]
         let (lines, _) = try analyseToJSON([Fixtures.capture("gurux/\(name).pcap")]) { $0.keyringPaths = keyring }
         let text = try analyseToText([Fixtures.capture("gurux/\(name).pcap")]) { $0.keyringPaths = keyring }
-        for (format, output) in [("jsonl", lines.joined(separator: "\n")), ("text", text)] {
+        // The binary's XML, its findings and its audit reports (JSON and HTML) too.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("leak-\(name)-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let xml = try CLITests.run(["--format", "xml", "--keyring", keyring[0], Fixtures.capture("gurux/\(name).pcap")])
+        #expect(xml.status == 0)
+        var outputs = [("jsonl", lines.joined(separator: "\n")), ("text", text), ("xml", xml.stdout),
+                       ("stderr", xml.stderr)]
+        for format in ["json", "html"] {
+            let report = dir.appendingPathComponent("report.\(format)").path
+            let r = try CLITests.run(["--format", "jsonl", "--keyring", keyring[0], "--report", report,
+                                      "--report-format", format, Fixtures.capture("gurux/\(name).pcap")])
+            #expect(r.status == 0)
+            outputs.append(("report \(format)", try String(contentsOfFile: report, encoding: .utf8)))
+            outputs.append(("jsonl with findings", r.stdout))
+        }
+        for (format, output) in outputs {
             let lower = output.lowercased()
             let compact = lower.replacingOccurrences(of: " ", with: "")
             for s in secrets {
