@@ -7,6 +7,10 @@ pkg-config --exists libpcap 2>/dev/null || need+=(libpcap-dev)
 pkg-config --exists libcrypto 2>/dev/null || need+=(libssl-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The tests render the HTML audit report in a real headless browser.
+if [[ ${1:-} == --tests ]]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}" >&2
   SUDO=

@@ -3,7 +3,7 @@
 # the Gurux truth captures with the team's check-truth tool when ../shared/tools is present beside the clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh --tests
 swift build --build-tests
 swift test --skip-build
 checker=../shared/tools/check-truth
