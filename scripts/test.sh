@@ -9,5 +9,5 @@ swift test --skip-build
 checker=../shared/tools/check-truth
 if [[ -x $checker ]]; then
   echo "== check-truth (Gurux truth captures) =="
-  "$checker" --bin "$(swift build --show-bin-path)/dlmsdump" wrapper-none wrapper-lls hdlc-none
+  "$checker" --bin "$(swift build --show-bin-path)/dlmsdump"
 fi
