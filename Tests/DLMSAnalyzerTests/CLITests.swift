@@ -120,3 +120,48 @@ import Testing
         }
     }
 }
+
+/// The audit options of the binary: --fail-on, --only-anomalies, --report.
+@Suite struct AuditCLITests {
+    @Test func failOnGivesExitStatusThreeWhenFindingsAreThatBad() throws {
+        let args = ["--format", "jsonl", "--keyring", Fixtures.keyring("neg-replay.json"),
+                    Fixtures.capture("gurux/neg-replay.pcap")]
+        let critical = try CLITests.run(args + ["--fail-on", "critical"])
+        #expect(critical.status == 3)
+        #expect(critical.stderr.contains("--fail-on critical"))
+        // A healthy, well-protected capture passes even --fail-on warning.
+        let healthy = try CLITests.run(["--format", "jsonl", "--fail-on", "warning", "--keyring",
+                                        Fixtures.keyring("wrapper-hls-gmac-authenc.json"),
+                                        Fixtures.capture("gurux/wrapper-hls-gmac-authenc.pcap")])
+        #expect(healthy.status == 0, "\(healthy.stderr)")
+        let bad = try CLITests.run(args + ["--fail-on", "loud"])
+        #expect(bad.status == 64)
+    }
+
+    @Test func onlyAnomaliesPrintsJustTheFindingsAndTheSummary() throws {
+        let r = try CLITests.run(["--format", "jsonl", "--only-anomalies", "--keyring",
+                                  Fixtures.keyring("neg-tamper.json"), Fixtures.capture("gurux/neg-tamper.pcap")])
+        #expect(r.status == 0)
+        let kinds = Set(try r.stdout.split(separator: "\n").map { try JSONValue.parse(String($0))["kind"]?.string ?? "" })
+        #expect(kinds == ["anomaly", "summary"])
+        #expect(r.stdout.contains("security.auth-failed"))
+    }
+
+    @Test func reportsAreWrittenInBothFormats() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let json = dir.appendingPathComponent("r.json").path
+        let html = dir.appendingPathComponent("r.html").path
+        let capture = Fixtures.capture("gurux/neg-replay.pcap")
+        let keyring = Fixtures.keyring("neg-replay.json")
+        #expect(try CLITests.run(["--keyring", keyring, "--report", json, capture]).status == 0)
+        #expect(try CLITests.run(["--keyring", keyring, "--report", html, "--report-format", "html", capture]).status == 0)
+        let report = try JSONValue.parse(String(contentsOfFile: json, encoding: .utf8))
+        #expect(report["meters"] != nil || report["findings"] != nil)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") || page.hasPrefix("<!doctype html>"))
+        #expect(page.contains("security.ic-replay"))
+        #expect(!page.contains("http://") && !page.contains("https://"))
+    }
+}
