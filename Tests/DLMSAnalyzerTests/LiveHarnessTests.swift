@@ -551,14 +551,32 @@ final class LiveProcess {
     private var outOpen = true
     private var errOpen = true
 
-    init(_ arguments: [String]) throws {
+    /// `signalsBlocked`: start the child with the signal mask of the calling thread, which in a test runner's
+    /// worker thread blocks SIGINT and SIGTERM (Foundation's `Process` passes it on). By default the child starts
+    /// with SIGINT and SIGTERM unblocked, as from a shell.
+    init(_ arguments: [String], signalsBlocked: Bool = false) throws {
         let binary = try #require(CLITests.binary, "dlmsdump binary not built: run `swift build` before the tests")
         process.executableURL = binary
         process.arguments = arguments
         process.standardOutput = outPipe
         process.standardError = errPipe
         process.standardInput = FileHandle.nullDevice
+        var change = sigset_t()
+        sigemptyset(&change)
+        sigaddset(&change, SIGINT)
+        sigaddset(&change, SIGTERM)
+        var old = sigset_t()
+        pthread_sigmask(signalsBlocked ? SIG_BLOCK : SIG_UNBLOCK, &change, &old)
+        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
         try process.run()
+    }
+
+    /// The signals blocked in the child (`SigBlk` of /proc/PID/status), or nil where it cannot be read.
+    var blockedSignals: UInt64? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+              let hex = line.split(separator: "\t").last else { return nil }
+        return UInt64(hex, radix: 16)
     }
 
     deinit {
