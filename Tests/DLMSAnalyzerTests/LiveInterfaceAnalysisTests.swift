@@ -28,6 +28,31 @@ import Darwin
 
     static var capturePermitted: Bool { permissionProblem == nil }
 
+    /// Plays a capture's TCP conversation over loopback from a peer thread: a client connects to `server`, and
+    /// each segment is sent by its side and received in full by the other before the next one is sent (the
+    /// capture's order); then the client closes.
+    static func play(_ segments: [(fromInitiator: Bool, bytes: [UInt8])], server: (fd: Int32, port: UInt16),
+                     log: PeerLog) throws -> PeerThread {
+        try PeerThread {
+            let client = LiveIO.connectTCP(port: server.port)
+            guard client >= 0 else { return log.fail("connect failed") }
+            defer { close(client) }
+            let accepted = LiveIO.acceptOne(server.fd, within: 5)
+            guard accepted >= 0 else { return log.fail("accept failed") }
+            defer { close(accepted) }
+            for (i, s) in segments.enumerated() {
+                let (from, to) = s.fromInitiator ? (client, accepted) : (accepted, client)
+                guard LiveIO.sendAll(from, s.bytes[...]) else { return log.fail("segment \(i): send failed") }
+                guard LiveIO.readExactly(to, s.bytes.count) == s.bytes else {
+                    return log.fail("segment \(i): not received intact")
+                }
+            }
+            shutdown(client, Int32(SHUT_WR))
+            if !LiveIO.readToEnd(accepted).isEmpty { log.fail("bytes after the last segment") }
+            log.note("played \(segments.count) segments")
+        }
+    }
+
     /// The APDU records of the live capture equal those of wrapper-none.pcap (frame numbers aside: the live
     /// capture numbers its own packets), and the `-w` file gives exactly the live records, frame numbers included.
     @Test(.enabled(if: capturePermitted, "capture on lo needs root or CAP_NET_RAW: skipped, not passed"),
@@ -50,27 +75,7 @@ import Darwin
         let dump = try PcapDumpWriter(path: dumpPath, linkType: source.linkType, snaplen: source.snapshotLength)
 
         let log = PeerLog()
-        let listener = server.fd
-        let port = server.port
-        let player = try PeerThread {
-            let client = LiveIO.connectTCP(port: port)
-            guard client >= 0 else { return log.fail("connect failed") }
-            defer { close(client) }
-            let accepted = LiveIO.acceptOne(listener, within: 5)
-            guard accepted >= 0 else { return log.fail("accept failed") }
-            defer { close(accepted) }
-            // Each segment is received in full by the other side before the next one is sent: the capture's order.
-            for (i, s) in segments.enumerated() {
-                let (from, to) = s.fromInitiator ? (client, accepted) : (accepted, client)
-                guard LiveIO.sendAll(from, s.bytes[...]) else { return log.fail("segment \(i): send failed") }
-                guard LiveIO.readExactly(to, s.bytes.count) == s.bytes else {
-                    return log.fail("segment \(i): not received intact")
-                }
-            }
-            shutdown(client, Int32(SHUT_WR))
-            if !LiveIO.readToEnd(accepted).isEmpty { log.fail("bytes after the last segment") }
-            log.note("played \(segments.count) segments")
-        }
+        let player = try Self.play(segments, server: server, log: log)
         // -c: stop once the conversation's APDUs are in (the deadline only guards against a hang).
         let live = try LiveRun { $0.analyseInterface(source, dump: dump, stop: stop, count: apduCount) }
         player.join()
@@ -94,5 +99,39 @@ import Darwin
         let liveExact = LiveComparison.comparable(live.records, keepTimes: true)
         #expect(LiveComparison.difference(replay, liveExact) == nil,
                 "\(LiveComparison.difference(replay, liveExact) ?? "")")
+    }
+
+    /// The CLI: `dlmsdump -i lo -f "tcp port P" -p -c 118 -w FILE --format jsonl` while the conversation is played:
+    /// exit status 0 once the 118th APDU is shown, the pcap's records on stdout, the capture line and the summary
+    /// (with the kernel's drop counters) on stderr, and the `-w` file analysed gives stdout's records again.
+    @Test(.enabled(if: capturePermitted, "capture on lo needs root or CAP_NET_RAW: skipped, not passed"),
+          .timeLimit(.minutes(1)))
+    func cliCaptureOnLoopbackStopsAfterCountAndWritesTheCapture() throws {
+        let segments = try LiveFixtures.tcpSegments("gurux/wrapper-none.pcap")
+        let pcapRecords = try fileRecords(Fixtures.capture("gurux/wrapper-none.pcap"))
+        let expected = LiveComparison.comparable(pcapRecords, keepFrameNumbers: false)
+        let server = try LiveIO.listenTCP()
+        defer { close(server.fd) }
+        let dumpPath = LiveIO.temporaryPath("cli.pcap")
+        let child = try LiveProcess(["-i", "lo", "-f", "tcp port \(server.port)", "-p", "-c", "118", "-w", dumpPath,
+                                     "--format", "jsonl"])
+        let listening = child.pump(for: 15) { $0.stderrText.contains("dlmsdump: listening on lo") }
+        try #require(listening, "\(child.stderrText)")
+        let log = PeerLog()
+        let player = try Self.play(segments, server: server, log: log)
+        let status = child.finish(within: 20)
+        player.join()
+
+        #expect(log.problems.isEmpty, "\(log.problems)")
+        #expect(status == 0, "\(child.stderrText)")
+        let records = try child.records()
+        let got = LiveComparison.comparable(records, keepFrameNumbers: false)
+        #expect(LiveComparison.difference(got, expected) == nil, "\(LiveComparison.difference(got, expected) ?? "")")
+        let err = child.stderrText
+        #expect(err.contains("dlmsdump: 118 APDUs, 0 errors;") && err.contains(" 0 dropped by the kernel"), "\(err)")
+        #expect(err.hasSuffix("(stopped: stop requested)\n"), "\(err)")
+        let replay = LiveComparison.comparable(try fileRecords(dumpPath), keepTimes: true)
+        let shown = LiveComparison.comparable(records, keepTimes: true)
+        #expect(LiveComparison.difference(replay, shown) == nil, "\(LiveComparison.difference(replay, shown) ?? "")")
     }
 }
