@@ -13,28 +13,10 @@ import Darwin
 /// in raw mode) streaming the bytes of a tapped serial line, Captures/gurux/hdlc-none.raw. It drops the
 /// connection once, in the middle of an HDLC frame, and serves the rest of the stream on the next connection.
 @Suite struct LiveTCPTapAnalysisTests {
-    /// The records equal those of `--input raw` of the same file, except at the documented break: one
-    /// `tap.disconnected` record, and the frame cut at the break (its APDU is lost, the stream resynchronises on the
-    /// next frame). The `--save` file replays to the same records, break included.
-    @Test(.timeLimit(.minutes(1)))
-    func tapThatDropsMidFrameDecodesLikeTheFileExceptTheBreak() throws {
-        let path = Fixtures.capture("gurux/hdlc-none.raw")
-        let bytes = try LiveFixtures.bytes("gurux/hdlc-none.raw")
-        let ranges = try #require(LiveFixtures.hdlcFrameRanges(bytes))
-        let file = LiveComparison.comparable(try fileRecords(path, input: .raw))
-        // Cut in the middle of a frame that carries a whole APDU on its own, half-way through the session.
-        let single = LiveComparison.apdus(file).filter { $0["frames"]?.array?.count == 1 }
-        let middle = Int64(ranges.count / 2)
-        let victim = try #require(single.min { abs(($0["frames"]?[0]?.int ?? 0) - middle)
-                < abs(($1["frames"]?[0]?.int ?? 0) - middle) })
-        let cutFrame = Int(try #require(victim["frames"]?[0]?.int))
-        let range = ranges[cutFrame - 1]
-        let cut = range.lowerBound + range.count / 2
-        func frames(_ r: JSONValue) -> [Int] { (r["frames"]?.array ?? []).compactMap { $0.int.map(Int.init) } }
-        let fileBefore = Array(file.prefix { frames($0).allSatisfy { $0 < cutFrame } })
-        let fileAfter = file.filter { r in !frames(r).isEmpty && frames(r).allSatisfy { $0 > cutFrame } }
-        try #require(fileBefore.count > 50 && fileAfter.count > 50)
-
+    /// Serves `bytes` to a `TCPTapSource` from a loopback server that drops the connection after `cut` bytes and
+    /// serves the rest on the next one, and decodes what the tap delivers (with `--save`). Checks the connection
+    /// handling on the way; returns the run, the server's port and the save file.
+    static func runTap(_ bytes: [UInt8], cut: Int) throws -> (live: LiveRun, port: UInt16, savePath: String) {
         let server = try LiveIO.listenTCP()
         let log = PeerLog()
         let peer = try PeerThread {
@@ -71,11 +53,38 @@ import Darwin
         #expect(live.notices.filter { $0 == "connected to 127.0.0.1:\(server.port)" }.count == 2, "\(live.notices)")
         #expect(live.notices.contains { $0.contains("closed the connection; retrying in 0.05 s") }, "\(live.notices)")
 
+        return (live, server.port, savePath)
+    }
+
+    /// The records equal those of `--input raw` of the same file, except at the documented break: one
+    /// `tap.disconnected` record, and the frame cut at the break (its APDU is lost, the stream resynchronises on the
+    /// next frame). The `--save` file replays to the same records, break included.
+    @Test(.timeLimit(.minutes(1)))
+    func tapThatDropsMidFrameDecodesLikeTheFileExceptTheBreak() throws {
+        let path = Fixtures.capture("gurux/hdlc-none.raw")
+        let bytes = try LiveFixtures.bytes("gurux/hdlc-none.raw")
+        let ranges = try #require(LiveFixtures.hdlcFrameRanges(bytes))
+        let file = LiveComparison.comparable(try fileRecords(path, input: .raw))
+        // Cut in the middle of a frame that carries a whole APDU on its own, half-way through the session.
+        let single = LiveComparison.apdus(file).filter { $0["frames"]?.array?.count == 1 }
+        let middle = Int64(ranges.count / 2)
+        let victim = try #require(single.min { abs(($0["frames"]?[0]?.int ?? 0) - middle)
+                < abs(($1["frames"]?[0]?.int ?? 0) - middle) })
+        let cutFrame = Int(try #require(victim["frames"]?[0]?.int))
+        let range = ranges[cutFrame - 1]
+        let cut = range.lowerBound + range.count / 2
+        func frames(_ r: JSONValue) -> [Int] { (r["frames"]?.array ?? []).compactMap { $0.int.map(Int.init) } }
+        let fileBefore = Array(file.prefix { frames($0).allSatisfy { $0 < cutFrame } })
+        let fileAfter = file.filter { r in !frames(r).isEmpty && frames(r).allSatisfy { $0 > cutFrame } }
+        try #require(fileBefore.count > 50 && fileAfter.count > 50)
+
+        let (live, port, savePath) = try Self.runTap(bytes, cut: cut)
+
         let got = LiveComparison.comparable(live.records)
         let breaks = got.indices.filter { got[$0]["code"]?.string == "tap.disconnected" }
         let at = try #require(breaks.first, "no tap.disconnected record")
         #expect(breaks.count == 1)
-        #expect(got[at]["message"]?.string == "the tap 127.0.0.1:\(server.port) closed the connection")
+        #expect(got[at]["message"]?.string == "the tap 127.0.0.1:\(port) closed the connection")
         // Before the break: exactly the file's records.
         let before = Array(got[..<at])
         #expect(LiveComparison.difference(before, fileBefore) == nil,
@@ -99,6 +108,54 @@ import Darwin
         let liveTimed = LiveComparison.comparable(live.records, keepTimes: true)
         #expect(LiveComparison.difference(replay, liveTimed) == nil,
                 "\(LiveComparison.difference(replay, liveTimed) ?? "")")
+    }
+
+    /// The drop falls inside the third HDLC segment of a segmented GET response (13 segments), where the rest of the
+    /// frame starts `00 01 8D 1B`, like a wrapper header. The stream is HDLC throughout: after the break only
+    /// the segmented APDU may be lost; every link frame after it must still be decoded as from the file, in the
+    /// line's one conversation, and nothing may be taken for a wrapper frame.
+    @Test(.timeLimit(.minutes(1)))
+    func tapThatDropsInsideASegmentedAPDUResynchronisesOnTheNextHDLCFrame() throws {
+        let path = Fixtures.capture("gurux/hdlc-none.raw")
+        let bytes = try LiveFixtures.bytes("gurux/hdlc-none.raw")
+        let ranges = try #require(LiveFixtures.hdlcFrameRanges(bytes))
+        let file = LiveComparison.comparable(try fileRecords(path, input: .raw))
+        func frames(_ r: JSONValue) -> [Int] { (r["frames"]?.array ?? []).compactMap { $0.int.map(Int.init) } }
+        // The GET response in frames 258, 260, ..., 282; its third segment (frame 262) is cut.
+        let segmented = try #require(LiveComparison.apdus(file).first { frames($0).first == 258 })
+        try #require(frames(segmented).count == 13)
+        let cutFrame = frames(segmented)[2]
+        let range = ranges[cutFrame - 1]
+        let cut = range.lowerBound + range.count / 2
+        try #require(bytes[cut] == 0x00 && bytes[cut + 1] == 0x01, "the remainder no longer looks like a wrapper header")
+        let fileLinkFramesAfter = file.filter { LiveComparison.kind($0) == "frame" && frames($0)[0] > cutFrame }
+            .map { LiveComparison.shiftFrames($0, above: Int64(cutFrame), by: -1) }
+        try #require(fileLinkFramesAfter.count > 50)
+
+        let (live, _, _) = try Self.runTap(bytes, cut: cut)
+        let got = LiveComparison.comparable(live.records)
+        let at = try #require(got.firstIndex { $0["code"]?.string == "tap.disconnected" })
+        let before = Array(got[..<at])
+        let fileBefore = Array(file.prefix { frames($0).allSatisfy { $0 < cutFrame } })
+        #expect(LiveComparison.difference(before, fileBefore) == nil,
+                "\(LiveComparison.difference(before, fileBefore) ?? "")")
+        let after = Array(live.records.drop { $0["code"]?.string != "tap.disconnected" }.dropFirst())
+        withKnownIssue("after a break, .auto framing takes the rest of the cut HDLC frame for a wrapper header") {
+            let phantom = after.filter { ($0["transport"]?["type"]?.string).map { $0 != "hdlc" } ?? false }
+            #expect(phantom.isEmpty, "\(phantom.map(LiveComparison.render))")
+            let conversations = Set(after.filter { LiveComparison.kind($0) == "conversation" }
+                .compactMap { $0["conversation"]?.string })
+            #expect(conversations.isEmpty, "new conversations after the break: \(conversations.sorted())")
+            let linkFrames = LiveComparison.comparable(after.filter { LiveComparison.kind($0) == "frame" })
+            #expect(LiveComparison.difference(linkFrames, fileLinkFramesAfter) == nil,
+                    "\(LiveComparison.difference(linkFrames, fileLinkFramesAfter) ?? "")")
+        }
+        // Whatever happens to the cut APDU, the APDUs after it come back: the next GET request and everything
+        // after it.
+        let fileAPDUsAfter = LiveComparison.apdus(file).filter { frames($0)[0] > frames(segmented).last ?? 0 }
+        let liveAPDUsAfter = LiveComparison.apdus(got).suffix(fileAPDUsAfter.count)
+        let sameTail = liveAPDUsAfter.map { $0["apdu"]?["hex"] } == fileAPDUsAfter.map { $0["apdu"]?["hex"] }
+        #expect(sameTail && fileAPDUsAfter.count > 20)
     }
 
     /// The CLI: `dlmsdump --tcp-tap 127.0.0.1:PORT --duration 2 --format jsonl` against a test server that serves
