@@ -2,6 +2,7 @@
 #define DLMSDUMP_CPCAP_SHIM_H
 #include <pcap/pcap.h>
 #include <signal.h>
+#include <pthread.h>
 #include <string.h>
 
 // MARK: - Stop signals (live capture)
@@ -34,6 +35,13 @@ static inline int dlmsdump_install_stop_handlers(void) {
     sa.sa_flags = 0;
     if (sigaction(SIGINT, &sa, NULL) != 0) return -1;
     if (sigaction(SIGTERM, &sa, NULL) != 0) return -1;
+    /* A parent may have started us with the signals blocked (the mask is inherited): unblock them, or the
+       handlers would never run and the process could not be stopped. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (pthread_sigmask(SIG_UNBLOCK, &set, NULL) != 0) return -1;
     return 0;
 }
 

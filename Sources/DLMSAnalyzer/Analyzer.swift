@@ -319,8 +319,10 @@ public final class Analyzer {
         case .hdlcFrame(let f):
             let key = ConversationKey.link(line.description, Self.pair(f.source.value, f.destination.value))
             handleTransport(e, key: key, from: .hdlc(f.source.value), to: .hdlc(f.destination.value))
-        case .issue:
-            handleTransport(e, key: ConversationKey.link(line.description, "line"), from: .unknown, to: .unknown)
+        case .issue(let i):
+            // A raw/hex/serial input is DLMS by the user's word: its framing problems are always reported.
+            emitError(code: i.code, message: i.message, frames: i.frames, time: i.time, conversation: "-",
+                      direction: nil, offset: i.offset)
         }
     }
 

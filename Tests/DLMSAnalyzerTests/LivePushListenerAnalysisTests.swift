@@ -119,22 +119,18 @@ import Darwin
 
     /// A parent that runs dlmsdump with SIGINT and SIGTERM blocked (as Foundation's `Process` does from a thread
     /// that blocks them: a supervisor written in Swift, this test runner) must still be able to stop it: dlmsdump
-    /// should unblock the signals it installs handlers for. Today it does not (see the report).
+    /// unblocks the signals it installs handlers for.
     @Test(.timeLimit(.minutes(1)))
     func sigintStopsTheListenerEvenWhenTheParentBlockedTheSignal() throws {
         let child = try LiveProcess(["--listen", "127.0.0.1:0", "--format", "jsonl"], signalsBlocked: true)
         let announced = child.pump(for: 15) { $0.stderrText.contains("listening for pushes on tcp 127.0.0.1:") }
         try #require(announced, "no listening line: \(child.stderrText)")
         if let blocked = child.blockedSignals {
-            withKnownIssue("dlmsdump keeps SIGINT/SIGTERM blocked when its parent started it so") {
-                #expect(blocked & (1 << (UInt64(SIGINT) - 1) | 1 << (UInt64(SIGTERM) - 1)) == 0,
-                        "SigBlk \(String(blocked, radix: 16))")
-            }
+            #expect(blocked & (1 << (UInt64(SIGINT) - 1) | 1 << (UInt64(SIGTERM) - 1)) == 0,
+                    "SigBlk \(String(blocked, radix: 16))")
         }
         child.process.interrupt()
         let status = child.finish(within: 3)
-        withKnownIssue("dlmsdump keeps SIGINT/SIGTERM blocked when its parent started it so") {
-            #expect(status == 0, "\(child.stderrText)")
-        }
+        #expect(status == 0, "\(child.stderrText)")
     }
 }

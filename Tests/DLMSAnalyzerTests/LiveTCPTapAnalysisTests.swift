@@ -99,10 +99,8 @@ import Darwin
                 "\(LiveComparison.difference(after, expectedAfter) ?? "")")
         // Only the APDU of the cut frame is lost.
         #expect(LiveComparison.apdus(live.records).count == LiveComparison.apdus(file).count - 1)
-        withKnownIssue("Analyzer.handleSerial drops stream issues (an unconfirmed 'line' conversation)") {
-            #expect(LiveComparison.errorCodes(breakRecords).contains("stream.gap"),
-                    "\(breakRecords.map(LiveComparison.render))")
-        }
+        #expect(LiveComparison.errorCodes(breakRecords).contains("stream.gap"),
+                "\(breakRecords.map(LiveComparison.render))")
 
         // The --save file: the same records, break and arrival times included.
         let replay = LiveComparison.comparable(try fileRecords(savePath, input: .timedRaw), keepTimes: true)
