@@ -135,12 +135,14 @@ public final class Analyzer {
             let c = conversation(key, carrier: "tcp")
             if c.endpoints == nil { c.endpoints = (from, to) }
             let skey = StreamKey(conversation: key, from: from)
-            // Mutated in place in the table: copying a decoder out and back would copy its buffers.
-            let fresh = StreamDecoder(framing: .auto, limits: options.limits)
+            // Mutated in place in the table: copying a decoder out and back would copy its buffers. A decoder is
+            // made only for a new stream (building one per segment cost an allocation each time).
+            if streams[skey] == nil { streams[skey] = StreamDecoder(framing: .auto, limits: options.limits) }
             let events = c.carrier == "udp"
-                ? streams[skey, default: fresh].feedRecord(bytes, frame: frame, time: time)
-                : streams[skey, default: fresh].feed(bytes, frame: frame, time: time)
-            for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to)) }
+                ? streams[skey]?.feedRecord(bytes, frame: frame, time: time) ?? []
+                : streams[skey]?.feed(bytes, frame: frame, time: time) ?? []
+            // The conversation was looked up above: handing it over saves a table lookup per event.
+            for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to), conversation: c) }
         case .gap(let id, let from, let to, let missing, let frame, let time):
             let key = ConversationKey.connection(id)
             let c = conversation(key, carrier: "tcp")

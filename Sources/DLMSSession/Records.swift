@@ -122,6 +122,7 @@ public struct APDURecord: Sendable {
     /// Byte ranges of `bytes` that hold secrets (an LLS password, a dedicated key): masked unless the user asks
     /// for secrets.
     public var redactions: [Range<Int>] = []
+    @inlinable
     public init(provenance: Provenance, transport: TransportKind, bytes: [UInt8], decoded: DecodedAPDU,
                 security: SecurityResult? = nil, service: ServiceFacts, block: BlockPosition? = nil,
                 reassembled: Reassembly? = nil, errors: [DecodeError] = [], notes: [String] = [],

@@ -106,13 +106,15 @@ struct HDLCReassembler {
             lastIFrame[key] = LastIFrame(sendSequence: ns, info: frame.info)
         }
 
-        var p = pending[key] ?? Pending()
-        if p.segments.isEmpty, !frame.segmented {
+        if !frame.segmented, pending.isEmpty || pending[key] == nil {
             // The common case, one frame = one APDU: no intermediate buffer.
             emit(segments: [frame], info: frame.info[...], frames: frame.frames, time: frame.time, into: &out)
             return
         }
+        // Taken out of the table while it grows, so that appending does not copy the arrays the table still holds.
+        var p = pending.removeValue(forKey: key) ?? Pending()
         guard p.bytes.count + frame.info.count <= maxAPDUBytes else {
+            if !p.segments.isEmpty { pending[key] = p }
             abandon(key, because: "it grew beyond the limit", at: frame, into: &out)
             out.append(.issue(TransportIssue(
                 code: "reassembly.limit",

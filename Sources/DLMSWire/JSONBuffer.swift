@@ -42,19 +42,27 @@ public struct JSONBuffer: Sendable {
         }
     }
 
-    /// Decimal digits straight into the buffer (no String).
+    /// Decimal digits straight into the buffer (no String, no temporary array: this runs for every integer of a
+    /// profile buffer).
     @usableFromInline mutating func appendDecimal(_ v: Int64) {
-        if v == 0 { bytes.append(UInt8(ascii: "0")); return }
         var magnitude = v.magnitude
         if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        var tmp = [UInt8](repeating: 0, count: 20)
-        var i = 20
-        while magnitude > 0 {
-            i -= 1
-            tmp[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-            magnitude /= 10
+        var digits = 1
+        var m = magnitude
+        while m >= 10 {
+            m /= 10
+            digits += 1
         }
-        bytes.append(contentsOf: tmp[i...])
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+        bytes.withUnsafeMutableBufferPointer { p in
+            var i = start + digits
+            repeat {
+                i -= 1
+                p[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+        }
     }
     public mutating func bool(_ v: Bool) { separator(); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
     public mutating func null() { separator(); bytes.append(contentsOf: "null".utf8) }
