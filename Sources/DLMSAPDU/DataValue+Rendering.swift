@@ -32,6 +32,15 @@ public struct HintedDataValue: DataRenderable {
 
 // MARK: - DataRenderable
 
+extension JSONBuffer {
+    /// `{<members>value}` for an integer-valued data type; `members` ends with `"value":`.
+    @inline(__always) mutating func scalar<T: BinaryInteger>(_ members: StaticString, _ v: T) {
+        beginObject(members: members, endsWithKey: true)
+        int(v)
+        endObject()
+    }
+}
+
 extension DataValue: DataRenderable {
     /// The JSON contract: `{"type": "<A-XDR type name>", "value": ...}` for simple values, `{"type": "array" |
     /// "structure", "items": [...]}` for containers, `{"type": "compact-array", "description": ..., "items": [...]}`.
@@ -61,8 +70,61 @@ extension DataValue: DataRenderable {
     }
 
     public func writeJSON(into out: inout JSONBuffer, hint: DataRenderHint) {
-        out.beginObject()
-        out.field("type", typeName)
+        // Integers, booleans and nulls (most values of a profile buffer): the members up to the value in one copy.
+        switch self {
+        case .doubleLong(let v): out.scalar(#""type":"double-long","value":"#, v)
+        case .doubleLongUnsigned(let v): out.scalar(#""type":"double-long-unsigned","value":"#, v)
+        case .bcd(let v): out.scalar(#""type":"bcd","value":"#, v)
+        case .integer(let v): out.scalar(#""type":"integer","value":"#, v)
+        case .long(let v): out.scalar(#""type":"long","value":"#, v)
+        case .unsigned(let v): out.scalar(#""type":"unsigned","value":"#, v)
+        case .longUnsigned(let v): out.scalar(#""type":"long-unsigned","value":"#, v)
+        case .long64(let v): out.scalar(#""type":"long64","value":"#, v)
+        case .long64Unsigned(let v): out.scalar(#""type":"long64-unsigned","value":"#, v)
+        case .enumValue(let v): out.scalar(#""type":"enum","value":"#, v)
+        case .boolean(let b):
+            out.beginObject(members: #""type":"boolean","value":"#, endsWithKey: true)
+            out.bool(b)
+            out.endObject()
+        case .nullData:
+            out.beginObject(members: #""type":"null-data","value":"#, endsWithKey: true)
+            out.null()
+            out.endObject()
+        case .dontCare:
+            out.beginObject(members: #""type":"dont-care","value":"#, endsWithKey: true)
+            out.null()
+            out.endObject()
+        default:
+            writeJSONObject(into: &out, hint: hint)
+        }
+    }
+
+    /// The `"type"` member of each tag, serialised (`typeName` as JSON).
+    static func typeMember(_ tag: UInt8) -> StaticString? {
+        switch tag {
+        case 1: #""type":"array""#
+        case 2: #""type":"structure""#
+        case 4: #""type":"bit-string""#
+        case 9: #""type":"octet-string""#
+        case 10: #""type":"visible-string""#
+        case 12: #""type":"utf8-string""#
+        case 19: #""type":"compact-array""#
+        case 23: #""type":"float32""#
+        case 24: #""type":"float64""#
+        case 25: #""type":"date-time""#
+        case 26: #""type":"date""#
+        case 27: #""type":"time""#
+        default: nil
+        }
+    }
+
+    func writeJSONObject(into out: inout JSONBuffer, hint: DataRenderHint) {
+        if let member = Self.typeMember(tag) {
+            out.beginObject(members: member, endsWithKey: false)
+        } else {
+            out.beginObject()
+            out.field("type", typeName)
+        }
         switch self {
         case .nullData, .dontCare:
             out.key("value"); out.null()

@@ -22,7 +22,7 @@ public final class JSONLinesRenderer: Renderer {
     public func render(_ record: Record) {
         buffer.reset()
         JSONLinesRenderer.write(record, into: &buffer)
-        pending.append(contentsOf: buffer.bytes)
+        buffer.withBytes { pending.append(contentsOf: $0) }
         pending.append(0x0A)
         if flushEachRecord || pending.count >= 1 << 16 {
             sink.write(pending)

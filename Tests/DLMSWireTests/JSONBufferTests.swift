@@ -1,0 +1,116 @@
+import Testing
+
+@testable import DLMSWire
+
+/// The JSON writer behind every JSON Lines record: its fast paths (8-byte escape test, bit-stack commas, in-place
+/// digits and hex) must write exactly what the plain definitions say.
+@Suite struct JSONBufferTests {
+    /// The reference: RFC 8259 escaping written the slow, obvious way.
+    static func reference(_ s: String) -> String {
+        var out = "\""
+        for c in s.utf8 {
+            switch c {
+            case 0x22: out += "\\\""
+            case 0x5C: out += "\\\\"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0..<0x20, 0x7F:
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "\\u00" + String(decoding: [hex[Int(c >> 4)], hex[Int(c & 0xF)]], as: UTF8.self)
+            default: out += String(decoding: [c], as: UTF8.self)
+            }
+        }
+        return out + "\""
+    }
+
+    @Test func stringsNeedingAnEscapeAtAnyPositionAreEscapedLikeTheReference() {
+        let specials: [UInt8] = [0x00, 0x01, 0x09, 0x0A, 0x0D, 0x1F, 0x22, 0x5C, 0x7F]
+        for length in [1, 7, 8, 9, 15, 16, 17, 40] {
+            for position in 0..<length {
+                for special in specials {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[position] = special
+                    let s = String(decoding: bytes, as: UTF8.self)
+                    var j = JSONBuffer()
+                    j.string(s)
+                    #expect(j.string == Self.reference(s), "length \(length), 0x\(special) at \(position)")
+                }
+            }
+        }
+    }
+
+    @Test func stringsWithoutSpecialsIncludingNonASCIIAreCopiedAsTheyAre() {
+        for s in ["", "a", "abcdefgh", "abcdefghi", "Clock 0-0:1.0.0*255", "Zähler €uro ✓ long enough to span",
+                  " ~!#$%&'()*+,-./0123456789:;<=>?@[]^_`{|}"] {
+            var j = JSONBuffer()
+            j.string(s)
+            #expect(j.string == Self.reference(s))
+        }
+    }
+
+    @Test func keysValuesAndCommasComeOutInJSONOrder() {
+        var j = JSONBuffer(capacity: 1)  // grows from the smallest buffer
+        j.beginObject()
+        j.field("a", 1)
+        j.field("b", "x\"y")
+        j.key("c")
+        j.beginArray()
+        j.int(-5)
+        j.bool(true)
+        j.null()
+        j.hex([0x00, 0xAB, 0xFF])
+        j.beginObject()
+        j.endObject()
+        j.endArray()
+        j.field("d", false)
+        j.endObject()
+        #expect(j.string == #"{"a":1,"b":"x\"y","c":[-5,true,null,"00abff",{}],"d":false}"#)
+        #expect(j.bytes == Array(j.string.utf8))
+        #expect(j.count == j.bytes.count)
+    }
+
+    @Test func integersAtTheirLimitsAreWrittenInDecimal() {
+        var j = JSONBuffer()
+        j.beginArray()
+        j.int(0)
+        j.int(9)
+        j.int(10)
+        j.int(-1)
+        j.int(Int64.min)
+        j.int(Int64.max)
+        j.int(UInt64.max)
+        j.int(Int8.min)
+        j.endArray()
+        #expect(j.string == "[0,9,10,-1,-9223372036854775808,9223372036854775807,18446744073709551615,-128]")
+    }
+
+    @Test func commasAreRightInContainersNestedDeeperThanTheBitStack() {
+        // 100 levels: the comma state of the outer 36 levels is spilled and must come back on the way out.
+        var j = JSONBuffer()
+        var expected = ""
+        for level in 0..<100 {
+            j.beginArray()
+            j.int(level)
+            expected += "[\(level),"
+        }
+        for level in (0..<100).reversed() {
+            j.int(level)
+            j.endArray()
+            expected += "\(level)]"
+            if level > 0 { expected += "," }
+        }
+        // After each inner array closes, its parent already holds an item: the next value needs a comma.
+        #expect(j.string == expected)
+    }
+
+    @Test func resetStartsAnEmptyDocument() {
+        var j = JSONBuffer()
+        j.beginObject()
+        j.field("k", 1)
+        j.reset()
+        j.beginArray()
+        j.endArray()
+        #expect(j.string == "[]")
+    }
+}
