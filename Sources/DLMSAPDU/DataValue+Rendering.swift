@@ -123,79 +123,79 @@ extension DataValue: DataRenderable {
             out.beginObject(members: member, endsWithKey: false)
         } else {
             out.beginObject()
-            out.field("type", typeName)
+            out.field(literal: "type", typeName)
         }
         switch self {
         case .nullData, .dontCare:
-            out.key("value"); out.null()
+            out.key(literal: "value"); out.null()
         case .array(let items):
-            out.key("items")
+            out.key(literal: "items")
             out.beginArray()
             for v in items { v.writeJSON(into: &out, hint: []) }
             out.endArray()
         case .structure(let items):
             let hints = DataValue.structureHints(items)
-            out.key("items")
+            out.key(literal: "items")
             out.beginArray()
             for (i, v) in items.enumerated() { v.writeJSON(into: &out, hint: hints[i]) }
             out.endArray()
             if hint.contains(.scalerUnit), let su = ScalerUnit(from: self) {
-                out.key("scaler_unit")
+                out.key(literal: "scaler_unit")
                 out.beginObject()
-                out.field("scaler", su.scaler)
-                out.field("unit", su.unit)
+                out.field(literal: "scaler", su.scaler)
+                out.field(literal: "unit", su.unit)
                 if let u = COSEM.unit(su.unit) {
-                    out.field("unit_symbol", u.symbol)
-                    out.field("unit_name", u.name)
+                    out.field(literal: "unit_symbol", u.symbol)
+                    out.field(literal: "unit_name", u.name)
                 }
                 out.endObject()
             }
         case .compactArray(let desc, let elements):
-            out.key("description")
+            out.key(literal: "description")
             desc.writeJSON(into: &out)
-            out.key("items")
+            out.key(literal: "items")
             out.beginArray()
             for v in elements { v.writeJSON(into: &out, hint: []) }
             out.endArray()
-        case .boolean(let b): out.key("value"); out.bool(b)
+        case .boolean(let b): out.key(literal: "value"); out.bool(b)
         case .bitString(let bytes, let count):
-            out.field("value", DataValue.bitText(bytes, count))
-            out.key("hex"); out.hex(bytes)
-        case .doubleLong(let v): out.field("value", v)
-        case .doubleLongUnsigned(let v): out.field("value", v)
-        case .bcd(let v): out.field("value", v)
-        case .integer(let v): out.field("value", v)
-        case .long(let v): out.field("value", v)
-        case .unsigned(let v): out.field("value", v)
-        case .longUnsigned(let v): out.field("value", v)
-        case .long64(let v): out.field("value", v)
-        case .long64Unsigned(let v): out.field("value", v)
-        case .enumValue(let v): out.field("value", v)
+            out.field(literal: "value", DataValue.bitText(bytes, count))
+            out.key(literal: "hex"); out.hex(bytes)
+        case .doubleLong(let v): out.field(literal: "value", v)
+        case .doubleLongUnsigned(let v): out.field(literal: "value", v)
+        case .bcd(let v): out.field(literal: "value", v)
+        case .integer(let v): out.field(literal: "value", v)
+        case .long(let v): out.field(literal: "value", v)
+        case .unsigned(let v): out.field(literal: "value", v)
+        case .longUnsigned(let v): out.field(literal: "value", v)
+        case .long64(let v): out.field(literal: "value", v)
+        case .long64Unsigned(let v): out.field(literal: "value", v)
+        case .enumValue(let v): out.field(literal: "value", v)
         case .float32(let v):
-            out.key("value")
+            out.key(literal: "value")
             if v.isFinite { out.raw("\(v)") } else { out.double(Double(v)) }
-        case .float64(let v): out.key("value"); out.double(v)
+        case .float64(let v): out.key(literal: "value"); out.double(v)
         case .octetString(let b):
-            out.key("value"); out.hex(b)
+            out.key(literal: "value"); out.hex(b)
             DataValue.writeOctetStringForms(b, hint: hint, into: &out)
         case .visibleString(let b):
-            out.field("value", String(decoding: b, as: UTF8.self))
-            if !DataValue.isPrintableASCII(b) { out.key("hex"); out.hex(b) }
+            out.field(literal: "value", String(decoding: b, as: UTF8.self))
+            if !DataValue.isPrintableASCII(b) { out.key(literal: "hex"); out.hex(b) }
         case .utf8String(let b):
             if let s = String(validating: b, as: UTF8.self) {
-                out.field("value", s)
+                out.field(literal: "value", s)
             } else {
-                out.field("value", String(decoding: b, as: UTF8.self))
-                out.key("hex"); out.hex(b)
+                out.field(literal: "value", String(decoding: b, as: UTF8.self))
+                out.key(literal: "hex"); out.hex(b)
             }
         case .dateTime(let b), .date(let b), .time(let b):
             if let d = COSEM.decodeDateTime(b) {
-                out.field("value", d.iso8601)
-                out.key("hex"); out.hex(b)
-                out.key("date_time"); d.writeJSON(into: &out)
+                out.field(literal: "value", d.iso8601)
+                out.key(literal: "hex"); out.hex(b)
+                out.key(literal: "date_time"); d.writeJSON(into: &out)
             } else {
-                out.key("value"); out.hex(b)
-                out.field("invalid", true)
+                out.key(literal: "value"); out.hex(b)
+                out.field(literal: "invalid", true)
             }
         }
         out.endObject()
@@ -255,16 +255,16 @@ extension DataValue: DataRenderable {
 
     static func writeOctetStringForms(_ b: [UInt8], hint: DataRenderHint, into out: inout JSONBuffer) {
         if b.count == 6, hint.contains(.logicalName) {
-            out.field("obis", COSEM.dottedOBIS(b))
-            if let n = COSEM.obisName(b) { out.field("obis_name", n) }
+            out.field(literal: "obis", COSEM.dottedOBIS(b))
+            if let n = COSEM.obisName(b) { out.field(literal: "obis_name", n) }
             return
         }
         if let d = dateTimeReading(b, hint: hint) {
-            out.key("date_time"); d.writeJSON(into: &out)
+            out.key(literal: "date_time"); d.writeJSON(into: &out)
             return
         }
         if !b.isEmpty, isPrintableASCII(b) {
-            out.field("text", String(decoding: b, as: UTF8.self))
+            out.field(literal: "text", String(decoding: b, as: UTF8.self))
         }
     }
 
@@ -324,15 +324,15 @@ extension TypeDescription {
             out.string(DataValue.typeName(tag: tag) ?? "unknown-\(tag)")
         case .array(let count, let element):
             out.beginObject()
-            out.field("type", "array")
-            out.field("count", count)
-            out.key("element")
+            out.field(literal: "type", "array")
+            out.field(literal: "count", count)
+            out.key(literal: "element")
             element.writeJSON(into: &out)
             out.endObject()
         case .structure(let items):
             out.beginObject()
-            out.field("type", "structure")
-            out.key("items")
+            out.field(literal: "type", "structure")
+            out.key(literal: "items")
             out.beginArray()
             for d in items { d.writeJSON(into: &out) }
             out.endArray()
@@ -355,26 +355,26 @@ extension COSEMDateTime {
     /// "day_of_week", "specials"}`; `null` for what is not specified.
     public func writeJSON(into out: inout JSONBuffer) {
         out.beginObject()
-        out.field("iso8601", iso8601)
-        out.field("kind", kind.rawValue)
+        out.field(literal: "iso8601", iso8601)
+        out.field(literal: "kind", kind.rawValue)
         if kind == .dateTime {
-            out.key("deviation")
+            out.key(literal: "deviation")
             if let d = deviation { out.int(d) } else { out.null() }
-            out.key("utc_offset_minutes")
+            out.key(literal: "utc_offset_minutes")
             if let o = utcOffsetMinutes { out.int(o) } else { out.null() }
-            out.key("clock_status")
+            out.key(literal: "clock_status")
             if let s = clockStatus { out.int(s) } else { out.null() }
-            out.key("clock_status_flags")
+            out.key(literal: "clock_status_flags")
             out.beginArray()
             for n in clockStatusNames { out.string(n) }
             out.endArray()
         }
         if kind != .time {
-            out.key("day_of_week")
+            out.key(literal: "day_of_week")
             if let d = dayOfWeekName { out.string(d) } else { out.null() }
         }
         if !specials.isEmpty {
-            out.key("specials")
+            out.key(literal: "specials")
             out.beginArray()
             for s in specials { out.string(s) }
             out.endArray()

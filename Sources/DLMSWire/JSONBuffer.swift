@@ -120,9 +120,32 @@ public struct JSONBuffer: Sendable {
         commaBits &= ~1
     }
 
+    /// `key` for a literal name (every fixed member name of the contract): copied as it is, no escaping check.
+    /// The name must need no escaping (snake_case names never do).
+    @inlinable public mutating func key(literal k: StaticString) {
+        separator()
+        let n = k.utf8CodeUnitCount
+        let src = k.utf8Start
+        write(upTo: n + 3) { p in
+            p[0] = UInt8(ascii: "\"")
+            (p + 1).update(from: src, count: n)
+            p[n + 1] = UInt8(ascii: "\"")
+            p[n + 2] = UInt8(ascii: ":")
+            return n + 3
+        }
+        commaBits &= ~1
+    }
+
+    @inlinable public mutating func field(literal k: StaticString, _ s: String) { key(literal: k); string(s) }
+    @inlinable public mutating func field<T: BinaryInteger>(literal k: StaticString, _ v: T) {
+        key(literal: k)
+        int(v)
+    }
+    @inlinable public mutating func field(literal k: StaticString, _ v: Bool) { key(literal: k); bool(v) }
+
     // MARK: - Values
 
-    public mutating func string(_ s: String) { separator(); appendQuoted(s) }
+    @inlinable public mutating func string(_ s: String) { separator(); appendQuoted(s) }
 
     @inlinable public mutating func int<T: BinaryInteger>(_ v: T) {
         separator()
@@ -158,7 +181,22 @@ public struct JSONBuffer: Sendable {
         }
     }
 
-    public mutating func bool(_ v: Bool) { separator(); appendASCII(v ? "true" : "false") }
+    /// A capture time as its RFC 3339 string (`Timestamp.rfc3339`), written in place.
+    public mutating func timestamp(_ t: Timestamp) {
+        var fast = false
+        let n = Timestamp.rfc3339Length
+        separator()
+        write(upTo: n + 2) { p in
+            guard t.writeRFC3339(p + 1) else { return 0 }
+            p[0] = UInt8(ascii: "\"")
+            p[n + 1] = UInt8(ascii: "\"")
+            fast = true
+            return n + 2
+        }
+        if !fast { appendQuoted(t.rfc3339) }
+    }
+
+    @inlinable public mutating func bool(_ v: Bool) { separator(); appendASCII(v ? "true" : "false") }
     public mutating func null() { separator(); appendASCII("null") }
 
     public mutating func double(_ v: Double) {

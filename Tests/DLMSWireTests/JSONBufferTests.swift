@@ -114,3 +114,33 @@ import Testing
         #expect(j.string == "[]")
     }
 }
+
+/// Capture times are written without building Strings; the result must be the padded-field form in every case.
+@Suite struct TimestampFormattingTests {
+    @Test func theFixedLayoutMatchesThePaddedFieldsForTimesAcrossTheRange() {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2000 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            let seconds = Int64(bitPattern: seed >> 1) % 253_402_300_800  // up to 9999-12-31
+            let micros = Int32(truncatingIfNeeded: (seed >> 20) % 1_000_000)
+            let t = Timestamp(seconds: seconds, micros: micros)
+            #expect(t.rfc3339 == t.rfc3339Padded)
+            var j = JSONBuffer()
+            j.timestamp(t)
+            #expect(j.string == "\"" + t.rfc3339Padded + "\"")
+        }
+    }
+
+    @Test func knownTimesAndOutOfLayoutTimesAreWrittenAsBefore() {
+        #expect(Timestamp(seconds: 0, micros: 0).rfc3339 == "1970-01-01T00:00:00.000000Z")
+        #expect(Timestamp(seconds: 1_709_294_400, micros: 123_456).rfc3339 == "2024-03-01T12:00:00.123456Z")
+        // Before year 0 and micros beyond a second fall back to the padded fields.
+        for t in [Timestamp(seconds: -62_200_000_000, micros: 5), Timestamp(seconds: 10, micros: 1_500_000),
+                  Timestamp(seconds: 10, micros: -1)] {
+            #expect(t.rfc3339 == t.rfc3339Padded)
+            var j = JSONBuffer()
+            j.timestamp(t)
+            #expect(j.string == "\"" + t.rfc3339Padded + "\"")
+        }
+    }
+}
