@@ -134,10 +134,9 @@ extension DataValue: DataRenderable {
             for v in items { v.writeJSON(into: &out, hint: []) }
             out.endArray()
         case .structure(let items):
-            let hints = DataValue.structureHints(items)
             out.key(literal: "items")
             out.beginArray()
-            for (i, v) in items.enumerated() { v.writeJSON(into: &out, hint: hints[i]) }
+            for i in items.indices { items[i].writeJSON(into: &out, hint: DataValue.structureHint(items, i)) }
             out.endArray()
             if hint.contains(.scalerUnit), let su = ScalerUnit(from: self) {
                 out.key(literal: "scaler_unit")
@@ -241,16 +240,16 @@ extension DataValue: DataRenderable {
     /// known class (object_list entries {class_id, version, logical_name, ...}; capture_objects {class_id,
     /// logical_name, attribute_index, data_index}; push object lists; script actions) is a logical name.
     static func structureHints(_ items: [DataValue]) -> [DataRenderHint] {
-        var hints = [DataRenderHint](repeating: [], count: items.count)
-        for (i, v) in items.enumerated() {
-            guard case .octetString(let b) = v, b.count == 6, i >= 1 else { continue }
-            var classAt = i - 1
-            if classAt >= 1, case .unsigned = items[classAt] { classAt -= 1 }  // a version between them
-            if case .longUnsigned(let cid) = items[classAt], COSEM.className(cid) != nil {
-                hints[i] = .logicalName
-            }
-        }
-        return hints
+        items.indices.map { structureHint(items, $0) }
+    }
+
+    /// The hint of item `i` alone (JSON writes items one by one: no array of hints per structure).
+    static func structureHint(_ items: [DataValue], _ i: Int) -> DataRenderHint {
+        guard i >= 1, i < items.count, case .octetString(let b) = items[i], b.count == 6 else { return [] }
+        var classAt = i - 1
+        if classAt >= 1, case .unsigned = items[classAt] { classAt -= 1 }  // a version between them
+        if case .longUnsigned(let cid) = items[classAt], COSEM.className(cid) != nil { return .logicalName }
+        return []
     }
 
     static func writeOctetStringForms(_ b: [UInt8], hint: DataRenderHint, into out: inout JSONBuffer) {

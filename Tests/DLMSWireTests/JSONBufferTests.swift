@@ -7,21 +7,21 @@ import Testing
 @Suite struct JSONBufferTests {
     /// The reference: RFC 8259 escaping written the slow, obvious way.
     static func reference(_ s: String) -> String {
-        var out = "\""
+        var out: [UInt8] = [0x22]
+        let hex = Array("0123456789ABCDEF".utf8)
         for c in s.utf8 {
             switch c {
-            case 0x22: out += "\\\""
-            case 0x5C: out += "\\\\"
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0..<0x20, 0x7F:
-                let hex = Array("0123456789ABCDEF".utf8)
-                out += "\\u00" + String(decoding: [hex[Int(c >> 4)], hex[Int(c & 0xF)]], as: UTF8.self)
-            default: out += String(decoding: [c], as: UTF8.self)
+            case 0x22: out += Array("\\\"".utf8)
+            case 0x5C: out += Array("\\\\".utf8)
+            case 0x0A: out += Array("\\n".utf8)
+            case 0x0D: out += Array("\\r".utf8)
+            case 0x09: out += Array("\\t".utf8)
+            case 0..<0x20, 0x7F: out += Array("\\u00".utf8) + [hex[Int(c >> 4)], hex[Int(c & 0xF)]]
+            default: out.append(c)
             }
         }
-        return out + "\""
+        out.append(0x22)
+        return String(decoding: out, as: UTF8.self)
     }
 
     @Test func stringsNeedingAnEscapeAtAnyPositionAreEscapedLikeTheReference() {
