@@ -20,11 +20,33 @@ enum ConversationKey: Hashable, CustomStringConvertible {
 
     /// Not used for ordering records; conversations are ordered by first appearance.
     var order: String { description }
+
+    /// A connection hashes by its number alone (looked up for every segment); equality tells the cases apart.
+    func hash(into h: inout Hasher) {
+        switch self {
+        case .connection(let id): h.combine(id.value)
+        case .serialLine(let p): h.combine(p)
+        case .link(let p, let pair):
+            h.combine(p)
+            h.combine(pair)
+        }
+    }
 }
 
 struct StreamKey: Hashable {
     var conversation: ConversationKey
     var from: Endpoint
+
+    func hash(into h: inout Hasher) {
+        if case .connection(let id) = conversation {
+            // One word more than the endpoint's: the connection number folded into its address word.
+            h.combine(from.high ^ UInt64(truncatingIfNeeded: id.value))
+            h.combine(from.low ^ UInt64(from.port) << 32 ^ UInt64(from.addressLength) << 56)
+        } else {
+            conversation.hash(into: &h)
+            from.hash(into: &h)
+        }
+    }
 }
 
 /// One side of a conversation as far as the analyzer can name it.

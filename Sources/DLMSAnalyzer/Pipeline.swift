@@ -163,13 +163,13 @@ extension Analyzer {
         if decoded.type == "rlrq" || decoded.type == "rlre" { c.security.release() }
         let obs = c.state.observe(service: service, direction: direction, frames: a.frames, time: a.time)
         notes.append(contentsOf: obs.notes)
-        var record = APDURecord(
+        // Built in one go (setting `redactions` afterwards cost a copy of the whole record).
+        let redactions = options.showSecrets ? [] : Secrets.ranges(in: a.bytes, facts: decoded.facts)
+        return APDURecord(
             provenance: Provenance(frames: a.frames, time: a.time, conversation: c.id, direction: direction),
             transport: a.kind, bytes: a.bytes, decoded: decoded, security: security, service: service,
             block: obs.block, reassembled: obs.reassembled, errors: errors, notes: notes,
-            scalerUnits: obs.scalerUnits)
-        if !options.showSecrets { record.redactions = Secrets.ranges(in: a.bytes, facts: decoded.facts) }
-        return record
+            scalerUnits: obs.scalerUnits, redactions: redactions)
     }
 
     func innermostFacts(_ d: DecodedAPDU, security: SecurityResult?) -> ServiceFacts {

@@ -126,7 +126,8 @@ public struct APDURecord: Sendable {
     public init(provenance: Provenance, transport: TransportKind, bytes: [UInt8], decoded: DecodedAPDU,
                 security: SecurityResult? = nil, service: ServiceFacts, block: BlockPosition? = nil,
                 reassembled: Reassembly? = nil, errors: [DecodeError] = [], notes: [String] = [],
-                scalerUnits: [ObjectRef: ScalerUnitInfo] = [:]) {
+                scalerUnits: [ObjectRef: ScalerUnitInfo] = [:], redactions: [Range<Int>] = []) {
+        self.redactions = redactions
         self.provenance = provenance
         self.transport = transport
         self.bytes = bytes
