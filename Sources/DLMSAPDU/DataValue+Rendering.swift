@@ -200,6 +200,36 @@ extension DataValue: DataRenderable {
         out.endObject()
     }
 
+    /// Appends `textSummary(hint:)` to `s`; integers, containers and octet-strings (most lines of a profile
+    /// buffer) without building the summary as a String of its own first.
+    public func appendTextSummary(to s: inout String, hint: DataRenderHint) {
+        switch self {
+        case .array(let items):
+            s += "array["
+            s += String(items.count)
+            s += "]"
+        case .structure(let items) where !hint.contains(.scalerUnit):
+            s += "structure["
+            s += String(items.count)
+            s += "]"
+        case .octetString(let b):
+            s += "octet-string "
+            s += Hex.encode(b)
+            if let form = DataValue.octetStringReading(b, hint: hint) {
+                s += " ("
+                s += form
+                s += ")"
+            }
+        case .doubleLong, .doubleLongUnsigned, .bcd, .integer, .long, .unsigned, .longUnsigned, .long64,
+             .enumValue:
+            s += typeName
+            s += " "
+            s += String(integerValue ?? 0)
+        default:
+            s += textSummary(hint: hint)
+        }
+    }
+
     /// A compact one-line form: `double-long-unsigned 123456`, `octet-string 0000010000ff (0-0:1.0.0*255, Clock)`,
     /// `date-time 2024-03-01T12:00:00.00+01:00`, `structure[4]`, `compact-array[300] of structure{...}`.
     public func textSummary(hint: DataRenderHint) -> String {
@@ -243,8 +273,8 @@ extension DataValue: DataRenderable {
         items.indices.map { structureHint(items, $0) }
     }
 
-    /// The hint of item `i` alone (JSON writes items one by one: no array of hints per structure).
-    static func structureHint(_ items: [DataValue], _ i: Int) -> DataRenderHint {
+    /// The hint of item `i` alone (renderers write items one by one: no array of hints per structure).
+    public static func structureHint(_ items: [DataValue], _ i: Int) -> DataRenderHint {
         guard i >= 1, i < items.count, case .octetString(let b) = items[i], b.count == 6 else { return [] }
         var classAt = i - 1
         if classAt >= 1, case .unsigned = items[classAt] { classAt -= 1 }  // a version between them

@@ -178,20 +178,24 @@ public final class TextRenderer: Renderer {
     }
 
     func renderNode(_ n: Node, indent: Int) {
-        let pad = String(repeating: "  ", count: indent)
         if case .data(let v) = n.value {
             renderDataRenderable(v, label: n.name, indent: indent, extra: n.meaning)
             return
         }
-        var line = pad + name(n.name)
+        appendPad(indent)
+        appendLabel(n.name, item: nil)
         let v = scalarText(n.value)
-        if !v.isEmpty { line += ": " + v }
-        if let m = n.meaning { line += v.isEmpty ? ": " + meaning(m) : " " + meaning("(\(m))") }
-        out += line + "\n"
+        if !v.isEmpty { out += ": "; out += v }
+        if let m = n.meaning {
+            if v.isEmpty { out += ": "; out += meaning(m) } else { out += " "; out += meaning("(\(m))") }
+        }
+        out += "\n"
         if n.isList {
             for (i, c) in n.children.enumerated() {
                 if i >= style.maxItems {
-                    out += pad + "  " + dim("… \(n.children.count - i) more") + "\n"
+                    appendPad(indent + 1)
+                    out += dim("… \(n.children.count - i) more")
+                    out += "\n"
                     break
                 }
                 var item = c
@@ -204,10 +208,32 @@ public final class TextRenderer: Renderer {
     }
 
     func renderData(_ v: DataValue, label: String, indent: Int) {
-        renderDataRenderable(v, label: label, indent: indent, extra: nil)
+        renderDataValue(v, hint: [], label: label, item: nil, indent: indent, extra: nil)
+    }
+
+    /// Indentation strings, shared (a profile buffer renders thousands of lines).
+    static let pads: [String] = (0..<48).map { String(repeating: "  ", count: $0) }
+
+    func appendPad(_ indent: Int) {
+        if indent < Self.pads.count { out += Self.pads[indent] } else { out += String(repeating: "  ", count: indent) }
+    }
+
+    /// `label` or, for an item of a list, `[item]`, coloured as a name.
+    func appendLabel(_ label: String, item: Int?) {
+        let text = item.map { "[\($0)]" } ?? label
+        if style.color { out += name(text) } else { out += text }
     }
 
     func renderDataRenderable(_ v: any DataRenderable, label: String, indent: Int, extra: String?) {
+        // DataValue trees (the common case) are walked without boxing every item in an existential.
+        if let d = v as? DataValue {
+            renderDataValue(d, hint: [], label: label, item: nil, indent: indent, extra: extra)
+            return
+        }
+        if let h = v as? HintedDataValue {
+            renderDataValue(h.value, hint: h.hint, label: label, item: nil, indent: indent, extra: extra)
+            return
+        }
         let pad = String(repeating: "  ", count: indent)
         var line = pad + name(label) + ": " + v.textSummary
         if let m = extra { line += " " + meaning("(\(m))") }
@@ -219,6 +245,39 @@ public final class TextRenderer: Renderer {
                 break
             }
             renderDataRenderable(c, label: "[\(i)]", indent: indent + 1, extra: nil)
+        }
+    }
+
+    /// The same lines as `renderDataRenderable` gives a `DataValue` (`textSummary` / `textChildren` with their
+    /// hints), appended straight to the output.
+    func renderDataValue(_ v: DataValue, hint: DataRenderHint, label: String, item: Int?, indent: Int,
+                         extra: String?) {
+        appendPad(indent)
+        appendLabel(label, item: item)
+        out += ": "
+        v.appendTextSummary(to: &out, hint: hint)
+        if let m = extra { out += " "; out += meaning("(\(m))") }
+        out += "\n"
+        switch v {
+        case .array(let items), .compactArray(_, let items):
+            renderItems(items, structure: false, indent: indent)
+        case .structure(let items):
+            renderItems(items, structure: true, indent: indent)
+        default:
+            break
+        }
+    }
+
+    func renderItems(_ items: [DataValue], structure: Bool, indent: Int) {
+        for i in items.indices {
+            if i >= style.maxItems {
+                appendPad(indent + 1)
+                out += dim("… \(items.count - i) more")
+                out += "\n"
+                break
+            }
+            let hint = structure ? DataValue.structureHint(items, i) : []
+            renderDataValue(items[i], hint: hint, label: "", item: i, indent: indent + 1, extra: nil)
         }
     }
 
