@@ -22,7 +22,7 @@ public final class TextRenderer: Renderer {
     let sink: any OutputSink
     let style: Style
     let flushEachRecord: Bool
-    var out = ""
+    var out = TextOut()
 
     public init(sink: any OutputSink, style: Style = .init(), flushEachRecord: Bool = false) {
         self.sink = sink
@@ -38,9 +38,9 @@ public final class TextRenderer: Renderer {
     }
 
     func emit() {
-        if !out.isEmpty {
-            sink.write(out)
-            out.removeAll(keepingCapacity: true)
+        if !out.bytes.isEmpty {
+            sink.write(out.bytes)
+            out.bytes.removeAll(keepingCapacity: true)
         }
         if flushEachRecord { sink.flush() }
     }
@@ -73,7 +73,7 @@ public final class TextRenderer: Renderer {
             out += line + "\n\n"
         case .summary(let s): renderSummary(s)
         }
-        if flushEachRecord || out.utf8.count > 1 << 16 { emit() }
+        if flushEachRecord || out.bytes.count > 1 << 16 { emit() }
     }
 
     func header(_ p: Provenance) -> String {
@@ -255,7 +255,7 @@ public final class TextRenderer: Renderer {
         appendPad(indent)
         appendLabel(label, item: item)
         out += ": "
-        v.appendTextSummary(to: &out, hint: hint)
+        out += v.textSummaryFast(hint: hint)
         if let m = extra { out += " "; out += meaning("(\(m))") }
         out += "\n"
         switch v {
@@ -333,5 +333,27 @@ public final class TextRenderer: Renderer {
             out += "  errors: " + s.errorCodes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
                 .joined(separator: ", ") + "\n"
         }
+    }
+}
+
+/// The text renderer's output: UTF-8 bytes appended in place. `out += string` copies the string's bytes (one
+/// memcpy for native strings), where a growing `String` re-examined its storage on every append.
+struct TextOut {
+    var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(1 << 17) }
+
+    static func += (lhs: inout TextOut, rhs: String) {
+        var s = rhs
+        s.withUTF8 { lhs.bytes.append(contentsOf: $0) }
+    }
+}
+
+extension DataValue {
+    /// `textSummary(hint:)`, built in one String without temporaries for the common cases.
+    func textSummaryFast(hint: DataRenderHint) -> String {
+        var s = ""
+        appendTextSummary(to: &s, hint: hint)
+        return s
     }
 }
