@@ -48,6 +48,8 @@ struct HDLCReassembler {
     }
 
     static let maxLinks = 64
+    static let llcCommand: [UInt8] = [0xE6, 0xE6, 0x00]
+    static let llcResponse: [UInt8] = [0xE6, 0xE7, 0x00]
 
     var maxAPDUBytes: Int
     var pending: [LinkKey: Pending] = [:]
@@ -153,7 +155,8 @@ struct HDLCReassembler {
         if info.count >= 3, info[info.startIndex] == 0xE6,
            info[info.startIndex + 1] == 0xE6 || info[info.startIndex + 1] == 0xE7,
            info[info.startIndex + 2] == 0x00 {
-            llc = Array(info.prefix(3))
+            // The two LLC headers are shared constants: no 3-byte array allocated per APDU.
+            llc = info[info.startIndex + 1] == 0xE6 ? Self.llcCommand : Self.llcResponse
             apdu = info.dropFirst(3)
         } else {
             errors.append(DecodeError("hdlc.no-llc",
