@@ -78,12 +78,12 @@ public struct JSONBuffer: Sendable {
     // MARK: - Structure
 
     /// Writes the comma the next item needs, and marks the container as having an item.
-    @inlinable mutating func separator() {
+    @inlinable @inline(__always) mutating func separator() {
         if commaBits & 1 != 0 { put(UInt8(ascii: ",")) }
         commaBits |= 1
     }
 
-    @inlinable mutating func open(_ c: UInt8) {
+    @inlinable @inline(__always) mutating func open(_ c: UInt8) {
         separator()
         put(c)
         if depth >= 63 { spilled.append(commaBits >> 63 != 0) }
@@ -91,7 +91,7 @@ public struct JSONBuffer: Sendable {
         depth += 1
     }
 
-    @inlinable mutating func close(_ c: UInt8) {
+    @inlinable @inline(__always) mutating func close(_ c: UInt8) {
         put(c)
         guard depth > 0 else { return }
         depth -= 1
@@ -99,19 +99,19 @@ public struct JSONBuffer: Sendable {
         if depth >= 63, let top = spilled.popLast(), top { commaBits |= 1 << 63 }
     }
 
-    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    @inlinable public mutating func beginObject() { open(UInt8(ascii: "{")) }
 
     /// Opens an object and writes its first members from an already-serialised fragment (`"type":"enum"`, or
     /// `"type":"enum","value":` when `endsWithKey`, after which the next value written is that key's): one copy
     /// instead of a key and a string escaped one by one. The fragment must be valid JSON members.
-    public mutating func beginObject(members fragment: StaticString, endsWithKey: Bool) {
+    @inlinable public mutating func beginObject(members fragment: StaticString, endsWithKey: Bool) {
         open(UInt8(ascii: "{"))
         put(UnsafeBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
         if endsWithKey { commaBits &= ~1 } else { commaBits |= 1 }
     }
-    public mutating func endObject() { close(UInt8(ascii: "}")) }
-    public mutating func beginArray() { open(UInt8(ascii: "[")) }
-    public mutating func endArray() { close(UInt8(ascii: "]")) }
+    @inlinable public mutating func endObject() { close(UInt8(ascii: "}")) }
+    @inlinable public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    @inlinable public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     /// Writes `"key":` inside an object; the value written next belongs to it.
     public mutating func key(_ k: String) {
@@ -122,7 +122,7 @@ public struct JSONBuffer: Sendable {
 
     /// `key` for a literal name (every fixed member name of the contract): copied as it is, no escaping check.
     /// The name must need no escaping (snake_case names never do).
-    @inlinable public mutating func key(literal k: StaticString) {
+    @inlinable @inline(__always) public mutating func key(literal k: StaticString) {
         separator()
         let n = k.utf8CodeUnitCount
         let src = k.utf8Start
@@ -197,7 +197,7 @@ public struct JSONBuffer: Sendable {
     }
 
     @inlinable public mutating func bool(_ v: Bool) { separator(); appendASCII(v ? "true" : "false") }
-    public mutating func null() { separator(); appendASCII("null") }
+    @inlinable public mutating func null() { separator(); appendASCII("null") }
 
     public mutating func double(_ v: Double) {
         separator()
