@@ -288,7 +288,7 @@ extension DataValue: DataRenderable {
             if let n = COSEM.obisName(b) { out.field(literal: "obis_name", n) }
             return
         }
-        if let d = dateTimeReading(b, hint: hint) {
+        if let d = dateTimeReading(b, hint: hint, iso: false) {
             out.key(literal: "date_time"); d.writeJSON(into: &out)
             return
         }
@@ -310,9 +310,9 @@ extension DataValue: DataRenderable {
 
     /// The date-time an octet-string holds: any valid 12/5/4-byte form with a date-time hint, otherwise only a
     /// plausible 12-byte date-time (`COSEM.isPlausibleDateTime`).
-    static func dateTimeReading(_ b: [UInt8], hint: DataRenderHint) -> COSEMDateTime? {
-        if hint.contains(.dateTime) { return COSEM.decodeDateTime(b) }
-        guard b.count == 12, let d = COSEM.decodeDateTime(b), COSEM.isPlausible(d) else { return nil }
+    static func dateTimeReading(_ b: [UInt8], hint: DataRenderHint, iso: Bool = true) -> COSEMDateTime? {
+        if hint.contains(.dateTime) { return COSEMDateTime.decode(b[...], iso: iso) }
+        guard b.count == 12, let d = COSEMDateTime.decode(b[...], iso: iso), COSEM.isPlausible(d) else { return nil }
         return d
     }
 
@@ -384,8 +384,18 @@ extension COSEMDateTime {
     /// "day_of_week", "specials"}`; `null` for what is not specified.
     public func writeJSON(into out: inout JSONBuffer) {
         out.beginObject()
-        out.field(literal: "iso8601", iso8601)
-        out.field(literal: "kind", kind.rawValue)
+        out.key(literal: "iso8601")
+        if iso8601.isEmpty {
+            // Decoded without its text (`decode(_:iso:)`): written in place.
+            out.unescapedString(maxLength: Self.maximumISOLength) { writeISO($0) }
+        } else {
+            out.string(iso8601)
+        }
+        switch kind {
+        case .dateTime: out.members(#""kind":"date-time""#, endsWithKey: false)
+        case .date: out.members(#""kind":"date""#, endsWithKey: false)
+        case .time: out.members(#""kind":"time""#, endsWithKey: false)
+        }
         if kind == .dateTime {
             out.key(literal: "deviation")
             if let d = deviation { out.int(d) } else { out.null() }

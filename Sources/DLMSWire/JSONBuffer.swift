@@ -143,6 +143,26 @@ public struct JSONBuffer: Sendable {
     }
     @inlinable public mutating func field(literal k: StaticString, _ v: Bool) { key(literal: k); bool(v) }
 
+    /// Members written from a serialised fragment inside an open object (`"kind":"date-time"`; `endsWithKey`
+    /// when it ends with `"key":` whose value comes next).
+    @inlinable public mutating func members(_ fragment: StaticString, endsWithKey: Bool) {
+        separator()
+        put(UnsafeBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
+        if endsWithKey { commaBits &= ~1 }
+    }
+
+    /// A string value whose bytes `body` writes in place (at most `maxLength`, none needing an escape: formatted
+    /// numbers, dates); `body` returns how many it wrote.
+    @inlinable public mutating func unescapedString(maxLength: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        separator()
+        write(upTo: maxLength + 2) { p in
+            p[0] = UInt8(ascii: "\"")
+            let n = Swift.min(Swift.max(body(p + 1), 0), maxLength)
+            p[n + 1] = UInt8(ascii: "\"")
+            return n + 2
+        }
+    }
+
     // MARK: - Values
 
     @inlinable public mutating func string(_ s: String) { separator(); appendQuoted(s) }

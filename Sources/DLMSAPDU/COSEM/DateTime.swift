@@ -35,7 +35,10 @@ extension COSEMDateTime {
     }
 
     /// The non-generic core (generic collection iteration cost more than the decoding itself).
-    static func decode(_ bytes: ArraySlice<UInt8>) -> COSEMDateTime? {
+    static func decode(_ bytes: ArraySlice<UInt8>) -> COSEMDateTime? { decode(bytes, iso: true) }
+
+    /// `iso: false` leaves `iso8601` empty, for a caller that writes it itself (`writeISO`).
+    static func decode(_ bytes: ArraySlice<UInt8>, iso: Bool) -> COSEMDateTime? {
         let count = bytes.count
         guard count == 12 || count == 5 || count == 4 else { return nil }
         var r = ByteReader(bytes)
@@ -90,7 +93,7 @@ extension COSEMDateTime {
                 d.clockStatusNames = COSEM.clockStatusNames(st)
             }
         }
-        d.iso8601 = d.formatISO()
+        if iso { d.iso8601 = d.formatISO() }
         return d
     }
 
@@ -98,10 +101,19 @@ extension COSEMDateTime {
     /// `2024-03-01T12:00:00.00+01:00`, `****-**-**T12:00:00`, `2024-03-01`, `23:59:59.00`. The fraction is left
     /// out when hundredths are unspecified, the offset when the deviation is.
     func formatISO() -> String {
-        // Written straight into the string's storage (at most 29 bytes: a 5-digit year, a full offset); this runs
-        // for every date-time of a profile buffer.
-        String(unsafeUninitializedCapacity: 40) { buf in
+        // Written straight into the string's storage; this runs for every date-time of a profile buffer.
+        String(unsafeUninitializedCapacity: Self.maximumISOLength) { buf in
             guard let p = buf.baseAddress else { return 0 }
+            return writeISO(p)
+        }
+    }
+
+    /// Longest `formatISO` text: a 5-digit year and a full offset take 29 bytes.
+    static let maximumISOLength = 40
+
+    /// Writes the `formatISO` text at `p` (room for `maximumISOLength` bytes); returns its length. The text is
+    /// digits, `*`, `-`, `:`, `T`, `.` and `+`: it never needs a JSON escape.
+    func writeISO(_ p: UnsafeMutablePointer<UInt8>) -> Int {
             var i = 0
             @inline(__always) func byte(_ c: UInt8) {
                 p[i] = c
@@ -156,7 +168,6 @@ extension COSEMDateTime {
                 put(UInt16(a % 60), width: 2)
             }
             return i
-        }
     }
 
     /// The ISO 8601 offset in minutes (east of UTC positive): the negated deviation (see the note on signs above).
