@@ -22,7 +22,16 @@ public final class TextRenderer: Renderer {
     let sink: any OutputSink
     let style: Style
     let flushEachRecord: Bool
-    var out = TextOut()
+    var out = TextOut(reserving: 1 << 17)
+
+    /// Runs `body` on the output moved into a local: appends to a class property are checked for exclusive
+    /// access at run time, one check per append.
+    @inline(__always) func withOut(_ body: (inout TextOut) -> Void) {
+        var o = TextOut()
+        swap(&o, &out)
+        body(&o)
+        swap(&o, &out)
+    }
 
     public init(sink: any OutputSink, style: Style = .init(), flushEachRecord: Bool = false) {
         self.sink = sink
@@ -140,7 +149,7 @@ public final class TextRenderer: Renderer {
         let pad = String(repeating: "  ", count: indent - 1)
         let tag = Hex.encode([d.tag], uppercase: true)
         out += pad + bold(d.type) + dim(" [\(tag)]") + "\n"
-        for n in d.fields { renderNode(n, indent: indent) }
+        withOut { o in for n in d.fields { renderNode(n, indent: indent, &o) } }
         if style.hex {
             let hex = redactions.isEmpty ? Hex.encode(bytes, uppercase: true)
                 : Secrets.maskedHex(bytes, redactions).uppercased() + " (secret masked)"
@@ -177,107 +186,108 @@ public final class TextRenderer: Renderer {
         }
     }
 
-    func renderNode(_ n: Node, indent: Int) {
+    func renderNode(_ n: Node, indent: Int, _ o: inout TextOut) {
         if case .data(let v) = n.value {
-            renderDataRenderable(v, label: n.name, indent: indent, extra: n.meaning)
+            renderDataRenderable(v, label: n.name, indent: indent, extra: n.meaning, &o)
             return
         }
-        appendPad(indent)
-        appendLabel(n.name, item: nil)
+        appendPad(indent, &o)
+        appendLabel(n.name, item: nil, &o)
         let v = scalarText(n.value)
-        if !v.isEmpty { out += ": "; out += v }
+        if !v.isEmpty { o += ": "; o += v }
         if let m = n.meaning {
-            if v.isEmpty { out += ": "; out += meaning(m) } else { out += " "; out += meaning("(\(m))") }
+            if v.isEmpty { o += ": "; o += meaning(m) } else { o += " "; o += meaning("(\(m))") }
         }
-        out += "\n"
+        o += "\n"
         if n.isList {
             for (i, c) in n.children.enumerated() {
                 if i >= style.maxItems {
-                    appendPad(indent + 1)
-                    out += dim("… \(n.children.count - i) more")
-                    out += "\n"
+                    appendPad(indent + 1, &o)
+                    o += dim("… \(n.children.count - i) more")
+                    o += "\n"
                     break
                 }
                 var item = c
                 if item.name.isEmpty { item.name = "[\(i)]" }
-                renderNode(item, indent: indent + 1)
+                renderNode(item, indent: indent + 1, &o)
             }
         } else {
-            for c in n.children { renderNode(c, indent: indent + 1) }
+            for c in n.children { renderNode(c, indent: indent + 1, &o) }
         }
     }
 
     func renderData(_ v: DataValue, label: String, indent: Int) {
-        renderDataValue(v, hint: [], label: label, item: nil, indent: indent, extra: nil)
+        withOut { renderDataValue(v, hint: [], label: label, item: nil, indent: indent, extra: nil, &$0) }
     }
 
     /// Indentation strings, shared (a profile buffer renders thousands of lines).
     static let pads: [String] = (0..<48).map { String(repeating: "  ", count: $0) }
 
-    func appendPad(_ indent: Int) {
-        if indent < Self.pads.count { out += Self.pads[indent] } else { out += String(repeating: "  ", count: indent) }
+    func appendPad(_ indent: Int, _ o: inout TextOut) {
+        if indent < Self.pads.count { o += Self.pads[indent] } else { o += String(repeating: "  ", count: indent) }
     }
 
     /// `label` or, for an item of a list, `[item]`, coloured as a name.
-    func appendLabel(_ label: String, item: Int?) {
+    func appendLabel(_ label: String, item: Int?, _ o: inout TextOut) {
         let text = item.map { "[\($0)]" } ?? label
-        if style.color { out += name(text) } else { out += text }
+        if style.color { o += name(text) } else { o += text }
     }
 
-    func renderDataRenderable(_ v: any DataRenderable, label: String, indent: Int, extra: String?) {
+    func renderDataRenderable(_ v: any DataRenderable, label: String, indent: Int, extra: String?,
+                              _ o: inout TextOut) {
         // DataValue trees (the common case) are walked without boxing every item in an existential.
         if let d = v as? DataValue {
-            renderDataValue(d, hint: [], label: label, item: nil, indent: indent, extra: extra)
+            renderDataValue(d, hint: [], label: label, item: nil, indent: indent, extra: extra, &o)
             return
         }
         if let h = v as? HintedDataValue {
-            renderDataValue(h.value, hint: h.hint, label: label, item: nil, indent: indent, extra: extra)
+            renderDataValue(h.value, hint: h.hint, label: label, item: nil, indent: indent, extra: extra, &o)
             return
         }
         let pad = String(repeating: "  ", count: indent)
         var line = pad + name(label) + ": " + v.textSummary
         if let m = extra { line += " " + meaning("(\(m))") }
-        out += line + "\n"
+        o += line + "\n"
         let children = v.textChildren
         for (i, c) in children.enumerated() {
             if i >= style.maxItems {
-                out += pad + "  " + dim("… \(children.count - i) more") + "\n"
+                o += pad + "  " + dim("… \(children.count - i) more") + "\n"
                 break
             }
-            renderDataRenderable(c, label: "[\(i)]", indent: indent + 1, extra: nil)
+            renderDataRenderable(c, label: "[\(i)]", indent: indent + 1, extra: nil, &o)
         }
     }
 
     /// The same lines as `renderDataRenderable` gives a `DataValue` (`textSummary` / `textChildren` with their
     /// hints), appended straight to the output.
     func renderDataValue(_ v: DataValue, hint: DataRenderHint, label: String, item: Int?, indent: Int,
-                         extra: String?) {
-        appendPad(indent)
-        appendLabel(label, item: item)
-        out += ": "
-        out += v.textSummaryFast(hint: hint)
-        if let m = extra { out += " "; out += meaning("(\(m))") }
-        out += "\n"
+                         extra: String?, _ o: inout TextOut) {
+        appendPad(indent, &o)
+        appendLabel(label, item: item, &o)
+        o += ": "
+        o += v.textSummaryFast(hint: hint)
+        if let m = extra { o += " "; o += meaning("(\(m))") }
+        o += "\n"
         switch v {
         case .array(let items), .compactArray(_, let items):
-            renderItems(items, structure: false, indent: indent)
+            renderItems(items, structure: false, indent: indent, &o)
         case .structure(let items):
-            renderItems(items, structure: true, indent: indent)
+            renderItems(items, structure: true, indent: indent, &o)
         default:
             break
         }
     }
 
-    func renderItems(_ items: [DataValue], structure: Bool, indent: Int) {
+    func renderItems(_ items: [DataValue], structure: Bool, indent: Int, _ o: inout TextOut) {
         for i in items.indices {
             if i >= style.maxItems {
-                appendPad(indent + 1)
-                out += dim("… \(items.count - i) more")
-                out += "\n"
+                appendPad(indent + 1, &o)
+                o += dim("… \(items.count - i) more")
+                o += "\n"
                 break
             }
             let hint = structure ? DataValue.structureHint(items, i) : []
-            renderDataValue(items[i], hint: hint, label: "", item: i, indent: indent + 1, extra: nil)
+            renderDataValue(items[i], hint: hint, label: "", item: i, indent: indent + 1, extra: nil, &o)
         }
     }
 
@@ -341,9 +351,9 @@ public final class TextRenderer: Renderer {
 struct TextOut {
     var bytes: [UInt8] = []
 
-    init() { bytes.reserveCapacity(1 << 17) }
+    init(reserving n: Int = 0) { if n > 0 { bytes.reserveCapacity(n) } }
 
-    static func += (lhs: inout TextOut, rhs: String) {
+    @inline(__always) static func += (lhs: inout TextOut, rhs: String) {
         var s = rhs
         s.withUTF8 { lhs.bytes.append(contentsOf: $0) }
     }
