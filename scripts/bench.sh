@@ -12,6 +12,7 @@ inputs=(Captures/gurux/wrapper-none.pcap Captures/gurux/wrapper-lls.pcap Capture
 "$bin" make --copies "$copies" "$work/large.pcap" "${inputs[@]}"
 "$bin" make --copies $((copies * 10)) "$work/larger.pcap" "${inputs[@]}"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)"
+echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share the machine when > 0)"
 for mode in decode jsonl text; do
   taskset -c 0 "$bin" run --mode "$mode" "$work/large.pcap"
 done

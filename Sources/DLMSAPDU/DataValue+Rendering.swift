@@ -32,6 +32,15 @@ public struct HintedDataValue: DataRenderable {
 
 // MARK: - DataRenderable
 
+extension JSONBuffer {
+    /// `{<members>value}` for an integer-valued data type; `members` ends with `"value":`.
+    @inline(__always) mutating func scalar<T: BinaryInteger>(_ members: StaticString, _ v: T) {
+        beginObject(members: members, endsWithKey: true)
+        int(v)
+        endObject()
+    }
+}
+
 extension DataValue: DataRenderable {
     /// The JSON contract: `{"type": "<A-XDR type name>", "value": ...}` for simple values, `{"type": "array" |
     /// "structure", "items": [...]}` for containers, `{"type": "compact-array", "description": ..., "items": [...]}`.
@@ -61,82 +70,164 @@ extension DataValue: DataRenderable {
     }
 
     public func writeJSON(into out: inout JSONBuffer, hint: DataRenderHint) {
-        out.beginObject()
-        out.field("type", typeName)
+        // Integers, booleans and nulls (most values of a profile buffer): the members up to the value in one copy.
+        switch self {
+        case .doubleLong(let v): out.scalar(#""type":"double-long","value":"#, v)
+        case .doubleLongUnsigned(let v): out.scalar(#""type":"double-long-unsigned","value":"#, v)
+        case .bcd(let v): out.scalar(#""type":"bcd","value":"#, v)
+        case .integer(let v): out.scalar(#""type":"integer","value":"#, v)
+        case .long(let v): out.scalar(#""type":"long","value":"#, v)
+        case .unsigned(let v): out.scalar(#""type":"unsigned","value":"#, v)
+        case .longUnsigned(let v): out.scalar(#""type":"long-unsigned","value":"#, v)
+        case .long64(let v): out.scalar(#""type":"long64","value":"#, v)
+        case .long64Unsigned(let v): out.scalar(#""type":"long64-unsigned","value":"#, v)
+        case .enumValue(let v): out.scalar(#""type":"enum","value":"#, v)
+        case .boolean(let b):
+            out.beginObject(members: #""type":"boolean","value":"#, endsWithKey: true)
+            out.bool(b)
+            out.endObject()
+        case .nullData:
+            out.beginObject(members: #""type":"null-data","value":"#, endsWithKey: true)
+            out.null()
+            out.endObject()
+        case .dontCare:
+            out.beginObject(members: #""type":"dont-care","value":"#, endsWithKey: true)
+            out.null()
+            out.endObject()
+        default:
+            writeJSONObject(into: &out, hint: hint)
+        }
+    }
+
+    /// The `"type"` member of each tag, serialised (`typeName` as JSON).
+    static func typeMember(_ tag: UInt8) -> StaticString? {
+        switch tag {
+        case 1: #""type":"array""#
+        case 2: #""type":"structure""#
+        case 4: #""type":"bit-string""#
+        case 9: #""type":"octet-string""#
+        case 10: #""type":"visible-string""#
+        case 12: #""type":"utf8-string""#
+        case 19: #""type":"compact-array""#
+        case 23: #""type":"float32""#
+        case 24: #""type":"float64""#
+        case 25: #""type":"date-time""#
+        case 26: #""type":"date""#
+        case 27: #""type":"time""#
+        default: nil
+        }
+    }
+
+    func writeJSONObject(into out: inout JSONBuffer, hint: DataRenderHint) {
+        if let member = Self.typeMember(tag) {
+            out.beginObject(members: member, endsWithKey: false)
+        } else {
+            out.beginObject()
+            out.field(literal: "type", typeName)
+        }
         switch self {
         case .nullData, .dontCare:
-            out.key("value"); out.null()
+            out.key(literal: "value"); out.null()
         case .array(let items):
-            out.key("items")
+            out.key(literal: "items")
             out.beginArray()
             for v in items { v.writeJSON(into: &out, hint: []) }
             out.endArray()
         case .structure(let items):
-            let hints = DataValue.structureHints(items)
-            out.key("items")
+            out.key(literal: "items")
             out.beginArray()
-            for (i, v) in items.enumerated() { v.writeJSON(into: &out, hint: hints[i]) }
+            for i in items.indices { items[i].writeJSON(into: &out, hint: DataValue.structureHint(items, i)) }
             out.endArray()
             if hint.contains(.scalerUnit), let su = ScalerUnit(from: self) {
-                out.key("scaler_unit")
+                out.key(literal: "scaler_unit")
                 out.beginObject()
-                out.field("scaler", su.scaler)
-                out.field("unit", su.unit)
+                out.field(literal: "scaler", su.scaler)
+                out.field(literal: "unit", su.unit)
                 if let u = COSEM.unit(su.unit) {
-                    out.field("unit_symbol", u.symbol)
-                    out.field("unit_name", u.name)
+                    out.field(literal: "unit_symbol", u.symbol)
+                    out.field(literal: "unit_name", u.name)
                 }
                 out.endObject()
             }
         case .compactArray(let desc, let elements):
-            out.key("description")
+            out.key(literal: "description")
             desc.writeJSON(into: &out)
-            out.key("items")
+            out.key(literal: "items")
             out.beginArray()
             for v in elements { v.writeJSON(into: &out, hint: []) }
             out.endArray()
-        case .boolean(let b): out.key("value"); out.bool(b)
+        case .boolean(let b): out.key(literal: "value"); out.bool(b)
         case .bitString(let bytes, let count):
-            out.field("value", DataValue.bitText(bytes, count))
-            out.key("hex"); out.hex(bytes)
-        case .doubleLong(let v): out.field("value", v)
-        case .doubleLongUnsigned(let v): out.field("value", v)
-        case .bcd(let v): out.field("value", v)
-        case .integer(let v): out.field("value", v)
-        case .long(let v): out.field("value", v)
-        case .unsigned(let v): out.field("value", v)
-        case .longUnsigned(let v): out.field("value", v)
-        case .long64(let v): out.field("value", v)
-        case .long64Unsigned(let v): out.field("value", v)
-        case .enumValue(let v): out.field("value", v)
+            out.field(literal: "value", DataValue.bitText(bytes, count))
+            out.key(literal: "hex"); out.hex(bytes)
+        case .doubleLong(let v): out.field(literal: "value", v)
+        case .doubleLongUnsigned(let v): out.field(literal: "value", v)
+        case .bcd(let v): out.field(literal: "value", v)
+        case .integer(let v): out.field(literal: "value", v)
+        case .long(let v): out.field(literal: "value", v)
+        case .unsigned(let v): out.field(literal: "value", v)
+        case .longUnsigned(let v): out.field(literal: "value", v)
+        case .long64(let v): out.field(literal: "value", v)
+        case .long64Unsigned(let v): out.field(literal: "value", v)
+        case .enumValue(let v): out.field(literal: "value", v)
         case .float32(let v):
-            out.key("value")
+            out.key(literal: "value")
             if v.isFinite { out.raw("\(v)") } else { out.double(Double(v)) }
-        case .float64(let v): out.key("value"); out.double(v)
+        case .float64(let v): out.key(literal: "value"); out.double(v)
         case .octetString(let b):
-            out.key("value"); out.hex(b)
+            out.key(literal: "value"); out.hex(b)
             DataValue.writeOctetStringForms(b, hint: hint, into: &out)
         case .visibleString(let b):
-            out.field("value", String(decoding: b, as: UTF8.self))
-            if !DataValue.isPrintableASCII(b) { out.key("hex"); out.hex(b) }
+            out.field(literal: "value", String(decoding: b, as: UTF8.self))
+            if !DataValue.isPrintableASCII(b) { out.key(literal: "hex"); out.hex(b) }
         case .utf8String(let b):
             if let s = String(validating: b, as: UTF8.self) {
-                out.field("value", s)
+                out.field(literal: "value", s)
             } else {
-                out.field("value", String(decoding: b, as: UTF8.self))
-                out.key("hex"); out.hex(b)
+                out.field(literal: "value", String(decoding: b, as: UTF8.self))
+                out.key(literal: "hex"); out.hex(b)
             }
         case .dateTime(let b), .date(let b), .time(let b):
             if let d = COSEM.decodeDateTime(b) {
-                out.field("value", d.iso8601)
-                out.key("hex"); out.hex(b)
-                out.key("date_time"); d.writeJSON(into: &out)
+                out.field(literal: "value", d.iso8601)
+                out.key(literal: "hex"); out.hex(b)
+                out.key(literal: "date_time"); d.writeJSON(into: &out)
             } else {
-                out.key("value"); out.hex(b)
-                out.field("invalid", true)
+                out.key(literal: "value"); out.hex(b)
+                out.field(literal: "invalid", true)
             }
         }
         out.endObject()
+    }
+
+    /// Appends `textSummary(hint:)` to `s`; integers, containers and octet-strings (most lines of a profile
+    /// buffer) without building the summary as a String of its own first.
+    public func appendTextSummary(to s: inout String, hint: DataRenderHint) {
+        switch self {
+        case .array(let items):
+            s += "array["
+            s += String(items.count)
+            s += "]"
+        case .structure(let items) where !hint.contains(.scalerUnit):
+            s += "structure["
+            s += String(items.count)
+            s += "]"
+        case .octetString(let b):
+            s += "octet-string "
+            s += Hex.encode(b)
+            if let form = DataValue.octetStringReading(b, hint: hint) {
+                s += " ("
+                s += form
+                s += ")"
+            }
+        case .doubleLong, .doubleLongUnsigned, .bcd, .integer, .long, .unsigned, .longUnsigned, .long64,
+             .enumValue:
+            s += typeName
+            s += " "
+            s += String(integerValue ?? 0)
+        default:
+            s += textSummary(hint: hint)
+        }
     }
 
     /// A compact one-line form: `double-long-unsigned 123456`, `octet-string 0000010000ff (0-0:1.0.0*255, Clock)`,
@@ -179,30 +270,30 @@ extension DataValue: DataRenderable {
     /// known class (object_list entries {class_id, version, logical_name, ...}; capture_objects {class_id,
     /// logical_name, attribute_index, data_index}; push object lists; script actions) is a logical name.
     static func structureHints(_ items: [DataValue]) -> [DataRenderHint] {
-        var hints = [DataRenderHint](repeating: [], count: items.count)
-        for (i, v) in items.enumerated() {
-            guard case .octetString(let b) = v, b.count == 6, i >= 1 else { continue }
-            var classAt = i - 1
-            if classAt >= 1, case .unsigned = items[classAt] { classAt -= 1 }  // a version between them
-            if case .longUnsigned(let cid) = items[classAt], COSEM.className(cid) != nil {
-                hints[i] = .logicalName
-            }
-        }
-        return hints
+        items.indices.map { structureHint(items, $0) }
+    }
+
+    /// The hint of item `i` alone (renderers write items one by one: no array of hints per structure).
+    public static func structureHint(_ items: [DataValue], _ i: Int) -> DataRenderHint {
+        guard i >= 1, i < items.count, case .octetString(let b) = items[i], b.count == 6 else { return [] }
+        var classAt = i - 1
+        if classAt >= 1, case .unsigned = items[classAt] { classAt -= 1 }  // a version between them
+        if case .longUnsigned(let cid) = items[classAt], COSEM.className(cid) != nil { return .logicalName }
+        return []
     }
 
     static func writeOctetStringForms(_ b: [UInt8], hint: DataRenderHint, into out: inout JSONBuffer) {
         if b.count == 6, hint.contains(.logicalName) {
-            out.field("obis", COSEM.dottedOBIS(b))
-            if let n = COSEM.obisName(b) { out.field("obis_name", n) }
+            out.field(literal: "obis", COSEM.dottedOBIS(b))
+            if let n = COSEM.obisName(b) { out.field(literal: "obis_name", n) }
             return
         }
-        if let d = dateTimeReading(b, hint: hint) {
-            out.key("date_time"); d.writeJSON(into: &out)
+        if let d = dateTimeReading(b, hint: hint, iso: false) {
+            out.key(literal: "date_time"); d.writeJSON(into: &out)
             return
         }
         if !b.isEmpty, isPrintableASCII(b) {
-            out.field("text", String(decoding: b, as: UTF8.self))
+            out.field(literal: "text", String(decoding: b, as: UTF8.self))
         }
     }
 
@@ -219,9 +310,9 @@ extension DataValue: DataRenderable {
 
     /// The date-time an octet-string holds: any valid 12/5/4-byte form with a date-time hint, otherwise only a
     /// plausible 12-byte date-time (`COSEM.isPlausibleDateTime`).
-    static func dateTimeReading(_ b: [UInt8], hint: DataRenderHint) -> COSEMDateTime? {
-        if hint.contains(.dateTime) { return COSEM.decodeDateTime(b) }
-        guard b.count == 12, let d = COSEM.decodeDateTime(b), COSEM.isPlausible(d) else { return nil }
+    static func dateTimeReading(_ b: [UInt8], hint: DataRenderHint, iso: Bool = true) -> COSEMDateTime? {
+        if hint.contains(.dateTime) { return COSEMDateTime.decode(b[...], iso: iso) }
+        guard b.count == 12, let d = COSEMDateTime.decode(b[...], iso: iso), COSEM.isPlausible(d) else { return nil }
         return d
     }
 
@@ -262,15 +353,15 @@ extension TypeDescription {
             out.string(DataValue.typeName(tag: tag) ?? "unknown-\(tag)")
         case .array(let count, let element):
             out.beginObject()
-            out.field("type", "array")
-            out.field("count", count)
-            out.key("element")
+            out.field(literal: "type", "array")
+            out.field(literal: "count", count)
+            out.key(literal: "element")
             element.writeJSON(into: &out)
             out.endObject()
         case .structure(let items):
             out.beginObject()
-            out.field("type", "structure")
-            out.key("items")
+            out.field(literal: "type", "structure")
+            out.key(literal: "items")
             out.beginArray()
             for d in items { d.writeJSON(into: &out) }
             out.endArray()
@@ -293,26 +384,36 @@ extension COSEMDateTime {
     /// "day_of_week", "specials"}`; `null` for what is not specified.
     public func writeJSON(into out: inout JSONBuffer) {
         out.beginObject()
-        out.field("iso8601", iso8601)
-        out.field("kind", kind.rawValue)
+        out.key(literal: "iso8601")
+        if iso8601.isEmpty {
+            // Decoded without its text (`decode(_:iso:)`): written in place.
+            out.unescapedString(maxLength: Self.maximumISOLength) { writeISO($0) }
+        } else {
+            out.string(iso8601)
+        }
+        switch kind {
+        case .dateTime: out.members(#""kind":"date-time""#, endsWithKey: false)
+        case .date: out.members(#""kind":"date""#, endsWithKey: false)
+        case .time: out.members(#""kind":"time""#, endsWithKey: false)
+        }
         if kind == .dateTime {
-            out.key("deviation")
+            out.key(literal: "deviation")
             if let d = deviation { out.int(d) } else { out.null() }
-            out.key("utc_offset_minutes")
+            out.key(literal: "utc_offset_minutes")
             if let o = utcOffsetMinutes { out.int(o) } else { out.null() }
-            out.key("clock_status")
+            out.key(literal: "clock_status")
             if let s = clockStatus { out.int(s) } else { out.null() }
-            out.key("clock_status_flags")
+            out.key(literal: "clock_status_flags")
             out.beginArray()
             for n in clockStatusNames { out.string(n) }
             out.endArray()
         }
         if kind != .time {
-            out.key("day_of_week")
+            out.key(literal: "day_of_week")
             if let d = dayOfWeekName { out.string(d) } else { out.null() }
         }
         if !specials.isEmpty {
-            out.key("specials")
+            out.key(literal: "specials")
             out.beginArray()
             for s in specials { out.string(s) }
             out.endArray()

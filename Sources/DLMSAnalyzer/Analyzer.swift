@@ -18,7 +18,9 @@ public final class Analyzer {
 
     var conversations: [ConversationKey: Conversation] = [:]
     var conversationOrder = 0
-    var streams: [StreamKey: StreamDecoder] = [:]
+    /// Stream decoders by direction, boxed: the table hands out a reference and the decoder is fed in place (a
+    /// decoder stored by value was moved out of the table and back for every segment).
+    var streams: [StreamKey: StreamBox] = [:]
     var reassembler = TCPReassembler()
     var defragmenter = IPDefragmenter()
     var currentSource = ""
@@ -156,12 +158,20 @@ public final class Analyzer {
             let c = conversation(key, carrier: "tcp")
             if c.endpoints == nil { c.endpoints = (from, to) }
             let skey = StreamKey(conversation: key, from: from)
-            // Mutated in place in the table: copying a decoder out and back would copy its buffers.
-            let fresh = StreamDecoder(framing: .auto, limits: options.limits)
+            // Mutated in place in the table: copying a decoder out and back would copy its buffers. A decoder is
+            // made only for a new stream (building one per segment cost an allocation each time).
+            let box: StreamBox
+            if let b = streams[skey] {
+                box = b
+            } else {
+                box = StreamBox(StreamDecoder(framing: .auto, limits: options.limits))
+                streams[skey] = box
+            }
             let events = c.carrier == "udp"
-                ? streams[skey, default: fresh].feedRecord(bytes, frame: frame, time: time)
-                : streams[skey, default: fresh].feed(bytes, frame: frame, time: time)
-            for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to)) }
+                ? box.decoder.feedRecord(bytes, frame: frame, time: time)
+                : box.decoder.feed(bytes, frame: frame, time: time)
+            // The conversation was looked up above: handing it over saves a table lookup per event.
+            for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to), conversation: c) }
         case .gap(let id, let from, let to, let missing, let frame, let time):
             let key = ConversationKey.connection(id)
             let c = conversation(key, carrier: "tcp")
@@ -171,15 +181,15 @@ public final class Analyzer {
                               message: "\(missing) bytes missing from \(from) to \(to); resynchronising",
                               frames: [frame], time: time, direction: dir, offset: nil)
             let skey = StreamKey(conversation: key, from: from)
-            if streams[skey] != nil {
-                let events = streams[skey]?.gap(missing: missing, frame: frame, time: time) ?? []
+            if let box = streams[skey] {
+                let events = box.decoder.gap(missing: missing, frame: frame, time: time)
                 for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to)) }
             }
         case .closed(let id, _, let frame, let time):
             let key = ConversationKey.connection(id)
             defer { closeConversation(key, frame: frame, time: time) }
-            for (skey, var dec) in streams where skey.conversation == key {
-                let events = dec.finish()
+            for (skey, box) in streams where skey.conversation == key {
+                let events = box.decoder.finish()
                 streams[skey] = nil
                 let from = skey.from
                 for e in events {
@@ -217,9 +227,8 @@ public final class Analyzer {
     }
 
     func flushStreams() {
-        for (skey, var dec) in streams {
-            let events = dec.finish()
-            streams[skey] = dec
+        for (skey, box) in streams {
+            let events = box.decoder.finish()
             for e in events {
                 handleTransport(e, key: skey.conversation, from: .unknown, to: .unknown)
             }
@@ -327,4 +336,10 @@ public final class Analyzer {
     }
 
     static func pair(_ a: UInt32, _ b: UInt32) -> String { a < b ? "\(a)-\(b)" : "\(b)-\(a)" }
+}
+
+/// A stream decoder held by reference in the analyzer's table.
+final class StreamBox {
+    var decoder: StreamDecoder
+    init(_ decoder: StreamDecoder) { self.decoder = decoder }
 }

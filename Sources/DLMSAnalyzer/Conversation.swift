@@ -20,11 +20,33 @@ enum ConversationKey: Hashable, CustomStringConvertible {
 
     /// Not used for ordering records; conversations are ordered by first appearance.
     var order: String { description }
+
+    /// A connection hashes by its number alone (looked up for every segment); equality tells the cases apart.
+    func hash(into h: inout Hasher) {
+        switch self {
+        case .connection(let id): h.combine(id.value)
+        case .serialLine(let p): h.combine(p)
+        case .link(let p, let pair):
+            h.combine(p)
+            h.combine(pair)
+        }
+    }
 }
 
 struct StreamKey: Hashable {
     var conversation: ConversationKey
     var from: Endpoint
+
+    func hash(into h: inout Hasher) {
+        if case .connection(let id) = conversation {
+            // One word more than the endpoint's: the connection number folded into its address word.
+            h.combine(from.high ^ UInt64(truncatingIfNeeded: id.value))
+            h.combine(from.low ^ UInt64(from.port) << 32 ^ UInt64(from.addressLength) << 56)
+        } else {
+            conversation.hash(into: &h)
+            from.hash(into: &h)
+        }
+    }
 }
 
 /// One side of a conversation as far as the analyzer can name it.
@@ -159,6 +181,36 @@ extension Analyzer {
 /// server → client); nil for types used both ways (general-*-ciphering, general-block-transfer, ...).
 enum InherentDirection {
     static func of(apduType t: String) -> Direction? {
+        // Fast path on the UTF-8 bytes (this runs for every APDU; a `switch` over strings compared them one by
+        // one). Same answers as the table below, which stays the reference.
+        var t = t
+        if let d = t.withUTF8({ fastOf($0) }) { return d.direction }
+        return slowOf(apduType: t)
+    }
+
+    private enum Fast {
+        case known(Direction?)
+        var direction: Direction? { if case .known(let d) = self { d } else { nil } }
+    }
+
+    private static func fastOf(_ u: UnsafeBufferPointer<UInt8>) -> Fast? {
+        @inline(__always) func ends(_ suffix: StaticString) -> Bool {
+            let n = suffix.utf8CodeUnitCount
+            guard u.count >= n else { return false }
+            let p = suffix.utf8Start
+            for i in 0..<n where u[u.count - n + i] != p[i] { return false }
+            return true
+        }
+        if ends("-response") { return .known(.serverToClient) }
+        if ends("-request") {
+            // The two server-originated "-request"s of the table.
+            if ends("event-notification-request") || ends("information-report-request") { return nil }
+            return .known(.clientToServer)
+        }
+        return nil
+    }
+
+    static func slowOf(apduType t: String) -> Direction? {
         switch t {
         case "aarq", "rlrq", "initiate-request", "read-request", "write-request", "unconfirmed-write-request":
             return .clientToServer

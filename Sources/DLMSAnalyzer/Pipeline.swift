@@ -6,8 +6,9 @@ import DLMSWire
 
 extension Analyzer {
     /// One transport event of a conversation: an APDU, a link frame or a framing issue.
-    func handleTransport(_ e: TransportEvent, key: ConversationKey, from fromParty: Party, to toParty: Party) {
-        var c = conversation(key, carrier: carrierName(key))
+    func handleTransport(_ e: TransportEvent, key: ConversationKey, from fromParty: Party, to toParty: Party,
+                         conversation known: Conversation? = nil) {
+        var c = known ?? conversation(key, carrier: carrierName(key))
         // HDLC names its stations: the addresses tell the direction even where the network does not (both
         // directions in one UDP flow, a serial line).
         var from = fromParty
@@ -36,7 +37,6 @@ extension Analyzer {
                 return
             }
         }
-        defer { conversations[key] = c }
         switch e {
         case .apdu(let a):
             let decoded = APDUDecoder.decode(a.bytes[...], options: DecodeOptions(showSecrets: options.showSecrets))
@@ -65,7 +65,7 @@ extension Analyzer {
                 record.notes.append(contentsOf: remarks)
                 assembled = asm
             }
-            emit(record)
+            emit(consume record)
             if let asm = assembled {
                 // The joined APDU is an APDU of its own: decoded, decrypted and tracked like any other.
                 let inner = TransportAPDU(kind: a.kind, bytes: asm.bytes, frames: asm.frames, time: asm.time)
@@ -74,7 +74,7 @@ extension Analyzer {
                 var r = buildRecord(inner, decoded: innerDecoded, conversation: &c, direction: dir)
                 r.gbt = GBTOrigin(blocks: asm.blocks)
                 r.notes.insert(contentsOf: asm.notes, at: 0)
-                emit(r)
+                emit(consume r)
             }
         case .hdlcFrame(let f):
             let dir = direction(&c, from: from, to: to, hint: InherentDirection.of(frame: f))
@@ -97,12 +97,12 @@ extension Analyzer {
         }
     }
 
-    func emit(_ record: APDURecord) {
+    func emit(_ record: consuming APDURecord) {
         summary.apdus += 1
         summary.apduTypes[record.decoded.type, default: 0] += 1
         if let v = record.security?.verdict { summary.verdicts[v, default: 0] += 1 }
         for err in record.errors { summary.errorCodes[err.code, default: 0] += 1 }
-        renderer.render(.apdu(record))
+        renderer.render(.apdu(consume record))
     }
 
     func carrierName(_ key: ConversationKey) -> String {
@@ -182,15 +182,13 @@ extension Analyzer {
             labels = c.labeller.label(event: service)
         }
         notes.append(contentsOf: obs.notes)
-        var record = APDURecord(
+        // Built in one go (setting `redactions` afterwards cost a copy of the whole record).
+        let redactions = options.showSecrets ? [] : Secrets.ranges(in: a.bytes, facts: decoded.facts)
+        return APDURecord(
             provenance: Provenance(frames: a.frames, time: a.time, conversation: c.id, direction: direction),
             transport: a.kind, bytes: a.bytes, decoded: decoded, security: security, service: service,
             block: obs.block, reassembled: obs.reassembled, errors: errors, notes: notes,
-            scalerUnits: obs.scalerUnits)
-        record.hls = securityObservation.hls
-        if !options.showSecrets { record.redactions = Secrets.ranges(in: a.bytes, facts: decoded.facts) }
-        record.labels = labels
-        return record
+            scalerUnits: obs.scalerUnits, redactions: redactions, hls: securityObservation.hls, labels: labels)
     }
 
     func innermostFacts(_ d: DecodedAPDU, security: SecurityResult?) -> ServiceFacts {

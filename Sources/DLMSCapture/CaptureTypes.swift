@@ -65,6 +65,13 @@ public struct Endpoint: Sendable, Hashable, Comparable, CustomStringConvertible 
         }
     }
 
+    /// Two words instead of four (the flow, stream and conversation tables hash endpoints for every segment);
+    /// equality still compares every field.
+    public func hash(into h: inout Hasher) {
+        h.combine(high)
+        h.combine(low ^ UInt64(port) << 32 ^ UInt64(addressLength) << 56)
+    }
+
     public static func < (a: Endpoint, b: Endpoint) -> Bool {
         (a.addressLength, a.high, a.low, a.port) < (b.addressLength, b.high, b.low, b.port)
     }

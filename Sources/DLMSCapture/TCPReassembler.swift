@@ -30,6 +30,12 @@ public struct TCPReassembler: Sendable {
             self.proto = proto.rawValue
             if TCPReassembler.precedes(x, y) { lo = x; hi = y } else { lo = y; hi = x }
         }
+
+        /// Fewer words than the synthesized hash (this runs for every packet); equality compares every field.
+        func hash(into h: inout Hasher) {
+            h.combine(lo.high ^ hi.high.byteSwapped)
+            h.combine(lo.low ^ hi.low.byteSwapped ^ UInt64(lo.port) << 16 ^ UInt64(hi.port) ^ UInt64(proto) << 40)
+        }
     }
 
     struct Connection {

@@ -22,7 +22,16 @@ public final class TextRenderer: Renderer {
     let sink: any OutputSink
     let style: Style
     let flushEachRecord: Bool
-    var out = ""
+    var out = TextOut(reserving: 1 << 17)
+
+    /// Runs `body` on the output moved into a local: appends to a class property are checked for exclusive
+    /// access at run time, one check per append.
+    @inline(__always) func withOut(_ body: (inout TextOut) -> Void) {
+        var o = TextOut()
+        swap(&o, &out)
+        body(&o)
+        swap(&o, &out)
+    }
 
     public init(sink: any OutputSink, style: Style = .init(), flushEachRecord: Bool = false) {
         self.sink = sink
@@ -35,7 +44,7 @@ public final class TextRenderer: Renderer {
     /// Adds text in order with the records (finding lines under the APDU they concern).
     public func appendText(_ s: String) {
         out += s
-        if flushEachRecord || out.utf8.count > 1 << 16 { emit() }
+        if flushEachRecord || out.bytes.count > 1 << 16 { emit() }
     }
 
     /// Extra summary lines (findings by severity and code).
@@ -47,9 +56,9 @@ public final class TextRenderer: Renderer {
     }
 
     func emit() {
-        if !out.isEmpty {
-            sink.write(out)
-            out.removeAll(keepingCapacity: true)
+        if !out.bytes.isEmpty {
+            sink.write(out.bytes)
+            out.bytes.removeAll(keepingCapacity: true)
         }
         if flushEachRecord { sink.flush() }
     }
@@ -82,7 +91,7 @@ public final class TextRenderer: Renderer {
             out += line + "\n\n"
         case .summary(let s): renderSummary(s)
         }
-        if flushEachRecord || out.utf8.count > 1 << 16 { emit() }
+        if flushEachRecord || out.bytes.count > 1 << 16 { emit() }
     }
 
     func header(_ p: Provenance) -> String {
@@ -159,7 +168,7 @@ public final class TextRenderer: Renderer {
         let pad = String(repeating: "  ", count: indent - 1)
         let tag = Hex.encode([d.tag], uppercase: true)
         out += pad + bold(d.type) + dim(" [\(tag)]") + "\n"
-        for n in d.fields { renderNode(n, indent: indent) }
+        withOut { o in for n in d.fields { renderNode(n, indent: indent, &o) } }
         if style.hex {
             let hex = redactions.isEmpty ? Hex.encode(bytes, uppercase: true)
                 : Secrets.maskedHex(bytes, redactions).uppercased() + " (secret masked)"
@@ -196,48 +205,108 @@ public final class TextRenderer: Renderer {
         }
     }
 
-    func renderNode(_ n: Node, indent: Int) {
-        let pad = String(repeating: "  ", count: indent)
+    func renderNode(_ n: Node, indent: Int, _ o: inout TextOut) {
         if case .data(let v) = n.value {
-            renderDataRenderable(v, label: n.name, indent: indent, extra: n.meaning)
+            renderDataRenderable(v, label: n.name, indent: indent, extra: n.meaning, &o)
             return
         }
-        var line = pad + name(n.name)
+        appendPad(indent, &o)
+        appendLabel(n.name, item: nil, &o)
         let v = scalarText(n.value)
-        if !v.isEmpty { line += ": " + v }
-        if let m = n.meaning { line += v.isEmpty ? ": " + meaning(m) : " " + meaning("(\(m))") }
-        out += line + "\n"
+        if !v.isEmpty { o += ": "; o += v }
+        if let m = n.meaning {
+            if v.isEmpty { o += ": "; o += meaning(m) } else { o += " "; o += meaning("(\(m))") }
+        }
+        o += "\n"
         if n.isList {
             for (i, c) in n.children.enumerated() {
                 if i >= style.maxItems {
-                    out += pad + "  " + dim("… \(n.children.count - i) more") + "\n"
+                    appendPad(indent + 1, &o)
+                    o += dim("… \(n.children.count - i) more")
+                    o += "\n"
                     break
                 }
                 var item = c
                 if item.name.isEmpty { item.name = "[\(i)]" }
-                renderNode(item, indent: indent + 1)
+                renderNode(item, indent: indent + 1, &o)
             }
         } else {
-            for c in n.children { renderNode(c, indent: indent + 1) }
+            for c in n.children { renderNode(c, indent: indent + 1, &o) }
         }
     }
 
     func renderData(_ v: DataValue, label: String, indent: Int) {
-        renderDataRenderable(v, label: label, indent: indent, extra: nil)
+        withOut { renderDataValue(v, hint: [], label: label, item: nil, indent: indent, extra: nil, &$0) }
     }
 
-    func renderDataRenderable(_ v: any DataRenderable, label: String, indent: Int, extra: String?) {
+    /// Indentation strings, shared (a profile buffer renders thousands of lines).
+    static let pads: [String] = (0..<48).map { String(repeating: "  ", count: $0) }
+
+    func appendPad(_ indent: Int, _ o: inout TextOut) {
+        if indent < Self.pads.count { o += Self.pads[indent] } else { o += String(repeating: "  ", count: indent) }
+    }
+
+    /// `label` or, for an item of a list, `[item]`, coloured as a name.
+    func appendLabel(_ label: String, item: Int?, _ o: inout TextOut) {
+        let text = item.map { "[\($0)]" } ?? label
+        if style.color { o += name(text) } else { o += text }
+    }
+
+    func renderDataRenderable(_ v: any DataRenderable, label: String, indent: Int, extra: String?,
+                              _ o: inout TextOut) {
+        // DataValue trees (the common case) are walked without boxing every item in an existential.
+        if let d = v as? DataValue {
+            renderDataValue(d, hint: [], label: label, item: nil, indent: indent, extra: extra, &o)
+            return
+        }
+        if let h = v as? HintedDataValue {
+            renderDataValue(h.value, hint: h.hint, label: label, item: nil, indent: indent, extra: extra, &o)
+            return
+        }
         let pad = String(repeating: "  ", count: indent)
         var line = pad + name(label) + ": " + v.textSummary
         if let m = extra { line += " " + meaning("(\(m))") }
-        out += line + "\n"
+        o += line + "\n"
         let children = v.textChildren
         for (i, c) in children.enumerated() {
             if i >= style.maxItems {
-                out += pad + "  " + dim("… \(children.count - i) more") + "\n"
+                o += pad + "  " + dim("… \(children.count - i) more") + "\n"
                 break
             }
-            renderDataRenderable(c, label: "[\(i)]", indent: indent + 1, extra: nil)
+            renderDataRenderable(c, label: "[\(i)]", indent: indent + 1, extra: nil, &o)
+        }
+    }
+
+    /// The same lines as `renderDataRenderable` gives a `DataValue` (`textSummary` / `textChildren` with their
+    /// hints), appended straight to the output.
+    func renderDataValue(_ v: DataValue, hint: DataRenderHint, label: String, item: Int?, indent: Int,
+                         extra: String?, _ o: inout TextOut) {
+        appendPad(indent, &o)
+        appendLabel(label, item: item, &o)
+        o += ": "
+        o += v.textSummaryFast(hint: hint)
+        if let m = extra { o += " "; o += meaning("(\(m))") }
+        o += "\n"
+        switch v {
+        case .array(let items), .compactArray(_, let items):
+            renderItems(items, structure: false, indent: indent, &o)
+        case .structure(let items):
+            renderItems(items, structure: true, indent: indent, &o)
+        default:
+            break
+        }
+    }
+
+    func renderItems(_ items: [DataValue], structure: Bool, indent: Int, _ o: inout TextOut) {
+        for i in items.indices {
+            if i >= style.maxItems {
+                appendPad(indent + 1, &o)
+                o += dim("… \(items.count - i) more")
+                o += "\n"
+                break
+            }
+            let hint = structure ? DataValue.structureHint(items, i) : []
+            renderDataValue(items[i], hint: hint, label: "", item: i, indent: indent + 1, extra: nil, &o)
         }
     }
 
@@ -294,5 +363,27 @@ public final class TextRenderer: Renderer {
             out += "  errors: " + s.errorCodes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
                 .joined(separator: ", ") + "\n"
         }
+    }
+}
+
+/// The text renderer's output: UTF-8 bytes appended in place. `out += string` copies the string's bytes (one
+/// memcpy for native strings), where a growing `String` re-examined its storage on every append.
+struct TextOut {
+    var bytes: [UInt8] = []
+
+    init(reserving n: Int = 0) { if n > 0 { bytes.reserveCapacity(n) } }
+
+    @inline(__always) static func += (lhs: inout TextOut, rhs: String) {
+        var s = rhs
+        s.withUTF8 { lhs.bytes.append(contentsOf: $0) }
+    }
+}
+
+extension DataValue {
+    /// `textSummary(hint:)`, built in one String without temporaries for the common cases.
+    func textSummaryFast(hint: DataRenderHint) -> String {
+        var s = ""
+        appendTextSummary(to: &s, hint: hint)
+        return s
     }
 }

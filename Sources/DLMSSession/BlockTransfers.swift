@@ -57,15 +57,23 @@ struct BlockTransfers: Sendable {
             return (nil, nil, ["block \(b.blockNumber) carries \(r)"])
         }
         var t: Transfer
-        if let existing = open[key], b.blockNumber != 1 || existing.nextBlock == 1 {
+        // Taken out of the table while it grows: appending to a copy the table still shares would copy the data.
+        let existing = open.removeValue(forKey: key)
+        if let existing, b.blockNumber != 1 || existing.nextBlock == 1 {
             t = existing
         } else {
-            if let old = open[key] {
+            if let old = existing {
                 notes.append("block transfer \(old.id) restarted at block 1 after \(old.blocks) blocks")
             }
-            if open.count >= Self.maxTransfers, let victim = open.min(by: { $0.value.id < $1.value.id })?.key {
-                open[victim] = nil
-                notes.append("too many block transfers open: the oldest was dropped")
+            // The restarted transfer (taken out above) still counts as open here, as it did in the table.
+            if open.count + (existing == nil ? 0 : 1) >= Self.maxTransfers {
+                let oldestOther = open.min(by: { $0.value.id < $1.value.id })
+                if let o = oldestOther, existing.map({ o.value.id < $0.id }) ?? true {
+                    open[o.key] = nil
+                    notes.append("too many block transfers open: the oldest was dropped")
+                } else if existing != nil {
+                    notes.append("too many block transfers open: the oldest was dropped")
+                }
             }
             counter += 1
             t = Transfer(id: "\(family)#\(counter)", nextBlock: b.blockNumber, blocks: 0, frames: [], data: [],

@@ -128,10 +128,15 @@ public struct APDURecord: Sendable {
     /// The authentication check this APDU carries (LLS password of an AARQ, an HLS reply of
     /// reply_to_HLS_authentication), filled in by `SecurityEngine.observe`.
     public var hls: HLSCheck?
+    @inlinable
     public init(provenance: Provenance, transport: TransportKind, bytes: [UInt8], decoded: DecodedAPDU,
                 security: SecurityResult? = nil, service: ServiceFacts, block: BlockPosition? = nil,
                 reassembled: Reassembly? = nil, errors: [DecodeError] = [], notes: [String] = [],
-                scalerUnits: [ObjectRef: ScalerUnitInfo] = [:]) {
+                scalerUnits: [ObjectRef: ScalerUnitInfo] = [:], redactions: [Range<Int>] = [],
+                hls: HLSCheck? = nil, labels: [LabelledValue] = []) {
+        self.redactions = redactions
+        self.hls = hls
+        self.labels = labels
         self.provenance = provenance
         self.transport = transport
         self.bytes = bytes

@@ -48,6 +48,8 @@ struct HDLCReassembler {
     }
 
     static let maxLinks = 64
+    static let llcCommand: [UInt8] = [0xE6, 0xE6, 0x00]
+    static let llcResponse: [UInt8] = [0xE6, 0xE7, 0x00]
 
     var maxAPDUBytes: Int
     var pending: [LinkKey: Pending] = [:]
@@ -106,13 +108,15 @@ struct HDLCReassembler {
             lastIFrame[key] = LastIFrame(sendSequence: ns, info: frame.info)
         }
 
-        var p = pending[key] ?? Pending()
-        if p.segments.isEmpty, !frame.segmented {
+        if !frame.segmented, pending.isEmpty || pending[key] == nil {
             // The common case, one frame = one APDU: no intermediate buffer.
             emit(segments: [frame], info: frame.info[...], frames: frame.frames, time: frame.time, into: &out)
             return
         }
+        // Taken out of the table while it grows, so that appending does not copy the arrays the table still holds.
+        var p = pending.removeValue(forKey: key) ?? Pending()
         guard p.bytes.count + frame.info.count <= maxAPDUBytes else {
+            if !p.segments.isEmpty { pending[key] = p }
             abandon(key, because: "it grew beyond the limit", at: frame, into: &out)
             out.append(.issue(TransportIssue(
                 code: "reassembly.limit",
@@ -151,7 +155,8 @@ struct HDLCReassembler {
         if info.count >= 3, info[info.startIndex] == 0xE6,
            info[info.startIndex + 1] == 0xE6 || info[info.startIndex + 1] == 0xE7,
            info[info.startIndex + 2] == 0x00 {
-            llc = Array(info.prefix(3))
+            // The two LLC headers are shared constants: no 3-byte array allocated per APDU.
+            llc = info[info.startIndex + 1] == 0xE6 ? Self.llcCommand : Self.llcResponse
             apdu = info.dropFirst(3)
         } else {
             errors.append(DecodeError("hdlc.no-llc",

@@ -26,16 +26,24 @@ public struct ByteReader: Sendable {
     }
 
     @inlinable public mutating func readUInt8() -> UInt8? {
-        guard let b = bytes.first else { return nil }
-        bytes = bytes.dropFirst()
+        let i = bytes.startIndex
+        guard i < bytes.endIndex else { return nil }
+        let b = bytes[i]
+        advance(1)
         return b
+    }
+
+    /// Moves past `n` bytes known to be there. Slicing by index range (not `dropFirst`, whose generic
+    /// implementation was not inlined and ran for every byte read).
+    @inlinable @inline(__always) mutating func advance(_ n: Int) {
+        bytes = bytes[(bytes.startIndex + n)..<bytes.endIndex]
     }
 
     @inlinable public mutating func readUInt16() -> UInt16? {
         guard bytes.count >= 2 else { return nil }
         let i = bytes.startIndex
         let v = UInt16(bytes[i]) << 8 | UInt16(bytes[i + 1])
-        bytes = bytes.dropFirst(2)
+        advance(2)
         return v
     }
 
@@ -44,7 +52,7 @@ public struct ByteReader: Sendable {
         let i = bytes.startIndex
         var v: UInt32 = 0
         for k in 0..<4 { v = v << 8 | UInt32(bytes[i + k]) }
-        bytes = bytes.dropFirst(4)
+        advance(4)
         return v
     }
 
@@ -53,7 +61,7 @@ public struct ByteReader: Sendable {
         let i = bytes.startIndex
         var v: UInt64 = 0
         for k in 0..<8 { v = v << 8 | UInt64(bytes[i + k]) }
-        bytes = bytes.dropFirst(8)
+        advance(8)
         return v
     }
 
@@ -63,27 +71,28 @@ public struct ByteReader: Sendable {
         var v: UInt64 = 0
         let i = bytes.startIndex
         for k in 0..<count { v = v << 8 | UInt64(bytes[i + k]) }
-        bytes = bytes.dropFirst(count)
+        advance(count)
         return v
     }
 
     /// A view of the next `count` bytes (no copy), or nil when fewer remain.
     @inlinable public mutating func readSlice(_ count: Int) -> ArraySlice<UInt8>? {
         guard count >= 0, bytes.count >= count else { return nil }
-        let s = bytes.prefix(count)
-        bytes = bytes.dropFirst(count)
+        let start = bytes.startIndex
+        let s = bytes[start..<(start + count)]
+        advance(count)
         return s
     }
 
     @inlinable public mutating func readRest() -> ArraySlice<UInt8> {
         let s = bytes
-        bytes = bytes.suffix(0)
+        bytes = bytes[bytes.endIndex..<bytes.endIndex]
         return s
     }
 
     @inlinable public mutating func skip(_ count: Int) -> Bool {
         guard count >= 0, bytes.count >= count else { return false }
-        bytes = bytes.dropFirst(count)
+        advance(count)
         return true
     }
 

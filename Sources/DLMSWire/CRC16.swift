@@ -8,8 +8,27 @@ public enum CRC16 {
     }
 
     @inlinable public static func x25<C: Collection>(_ bytes: C) -> UInt16 where C.Element == UInt8 {
+        if let crc = bytes.withContiguousStorageIfAvailable({ x25(UnsafeRawBufferPointer($0)) }) { return crc }
         var crc: UInt16 = 0xFFFF
         for b in bytes { crc = (crc >> 8) ^ table[Int((crc ^ UInt16(b)) & 0xFF)] }
         return crc ^ 0xFFFF
+    }
+
+    /// The hot path (every HDLC frame's HCS and FCS): contiguous bytes, the table read without bounds checks (the
+    /// index is masked to 0...255 and the table has 256 entries).
+    @inlinable public static func x25(_ bytes: ArraySlice<UInt8>) -> UInt16 {
+        bytes.withUnsafeBufferPointer { x25(UnsafeRawBufferPointer($0)) }
+    }
+
+    @inlinable public static func x25(_ bytes: [UInt8]) -> UInt16 {
+        bytes.withUnsafeBufferPointer { x25(UnsafeRawBufferPointer($0)) }
+    }
+
+    @inlinable public static func x25(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
+        table.withUnsafeBufferPointer { t in
+            var crc: UInt16 = 0xFFFF
+            for b in bytes { crc = (crc >> 8) ^ t[Int((crc ^ UInt16(b)) & 0xFF)] }
+            return crc ^ 0xFFFF
+        }
     }
 }

@@ -35,7 +35,10 @@ extension COSEMDateTime {
     }
 
     /// The non-generic core (generic collection iteration cost more than the decoding itself).
-    static func decode(_ bytes: ArraySlice<UInt8>) -> COSEMDateTime? {
+    static func decode(_ bytes: ArraySlice<UInt8>) -> COSEMDateTime? { decode(bytes, iso: true) }
+
+    /// `iso: false` leaves `iso8601` empty, for a caller that writes it itself (`writeISO`).
+    static func decode(_ bytes: ArraySlice<UInt8>, iso: Bool) -> COSEMDateTime? {
         let count = bytes.count
         guard count == 12 || count == 5 || count == 4 else { return nil }
         var r = ByteReader(bytes)
@@ -90,7 +93,7 @@ extension COSEMDateTime {
                 d.clockStatusNames = COSEM.clockStatusNames(st)
             }
         }
-        d.iso8601 = d.formatISO()
+        if iso { d.iso8601 = d.formatISO() }
         return d
     }
 
@@ -98,53 +101,73 @@ extension COSEMDateTime {
     /// `2024-03-01T12:00:00.00+01:00`, `****-**-**T12:00:00`, `2024-03-01`, `23:59:59.00`. The fraction is left
     /// out when hundredths are unspecified, the offset when the deviation is.
     func formatISO() -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        func put(_ v: UInt16?, width: Int) {
-            guard let v else {
-                for _ in 0..<width { out.append(UInt8(ascii: "*")) }
-                return
-            }
-            // Zero-padded to `width`; wider values (a year above 9999) are written in full.
-            var divisor: UInt16 = 1
-            var digits = 1
-            while digits < width || v / divisor >= 10 {
-                divisor *= 10
-                digits += 1
-                if digits == 5 { break }
-            }
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
-                divisor /= 10
-            }
+        // Written straight into the string's storage; this runs for every date-time of a profile buffer.
+        String(unsafeUninitializedCapacity: Self.maximumISOLength) { buf in
+            guard let p = buf.baseAddress else { return 0 }
+            return writeISO(p)
         }
-        if kind != .time {
-            put(year, width: 4)
-            out.append(UInt8(ascii: "-"))
-            put(month.map(UInt16.init), width: 2)
-            out.append(UInt8(ascii: "-"))
-            put(dayOfMonth.map(UInt16.init), width: 2)
-        }
-        if kind == .dateTime { out.append(UInt8(ascii: "T")) }
-        if kind != .date {
-            put(hour.map(UInt16.init), width: 2)
-            out.append(UInt8(ascii: ":"))
-            put(minute.map(UInt16.init), width: 2)
-            out.append(UInt8(ascii: ":"))
-            put(second.map(UInt16.init), width: 2)
-            if let hs = hundredths {
-                out.append(UInt8(ascii: "."))
-                put(UInt16(hs), width: 2)
+    }
+
+    /// Longest `formatISO` text: a 5-digit year and a full offset take 29 bytes.
+    static let maximumISOLength = 40
+
+    /// Writes the `formatISO` text at `p` (room for `maximumISOLength` bytes); returns its length. The text is
+    /// digits, `*`, `-`, `:`, `T`, `.` and `+`: it never needs a JSON escape.
+    func writeISO(_ p: UnsafeMutablePointer<UInt8>) -> Int {
+            var i = 0
+            @inline(__always) func byte(_ c: UInt8) {
+                p[i] = c
+                i += 1
             }
-        }
-        if let off = utcOffsetMinutes {
-            let a = abs(off)
-            out.append(off < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-            put(UInt16(a / 60), width: 2)
-            out.append(UInt8(ascii: ":"))
-            put(UInt16(a % 60), width: 2)
-        }
-        return String(decoding: out, as: UTF8.self)
+            // Zero-padded to `width`; wider values (a year above 9999) are written in full. `*`s when nil.
+            @inline(__always) func put(_ v: UInt16?, width: Int) {
+                guard let v else {
+                    for _ in 0..<width { byte(UInt8(ascii: "*")) }
+                    return
+                }
+                var digits = 1
+                var m = v
+                while m >= 10 {
+                    m /= 10
+                    digits += 1
+                }
+                digits = Swift.max(digits, width)
+                var x = v
+                var k = i + digits
+                while k > i {
+                    k -= 1
+                    p[k] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: x % 10)
+                    x /= 10
+                }
+                i += digits
+            }
+            if kind != .time {
+                put(year, width: 4)
+                byte(UInt8(ascii: "-"))
+                put(month.map(UInt16.init), width: 2)
+                byte(UInt8(ascii: "-"))
+                put(dayOfMonth.map(UInt16.init), width: 2)
+            }
+            if kind == .dateTime { byte(UInt8(ascii: "T")) }
+            if kind != .date {
+                put(hour.map(UInt16.init), width: 2)
+                byte(UInt8(ascii: ":"))
+                put(minute.map(UInt16.init), width: 2)
+                byte(UInt8(ascii: ":"))
+                put(second.map(UInt16.init), width: 2)
+                if let hs = hundredths {
+                    byte(UInt8(ascii: "."))
+                    put(UInt16(hs), width: 2)
+                }
+            }
+            if let off = utcOffsetMinutes {
+                let a = abs(off)
+                byte(off < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+                put(UInt16(a / 60), width: 2)
+                byte(UInt8(ascii: ":"))
+                put(UInt16(a % 60), width: 2)
+            }
+            return i
     }
 
     /// The ISO 8601 offset in minutes (east of UTC positive): the negated deviation (see the note on signs above).
@@ -152,8 +175,16 @@ extension COSEMDateTime {
 
     /// "Monday" ... "Sunday", nil when not specified.
     public var dayOfWeekName: String? {
-        guard let d = dayOfWeek, d >= 1, d <= 7 else { return nil }
-        return ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][Int(d) - 1]
+        switch dayOfWeek {
+        case 1: "Monday"
+        case 2: "Tuesday"
+        case 3: "Wednesday"
+        case 4: "Thursday"
+        case 5: "Friday"
+        case 6: "Saturday"
+        case 7: "Sunday"
+        default: nil
+        }
     }
 
     /// True when every date and time field is specified (a point in time; offset may still be missing).
