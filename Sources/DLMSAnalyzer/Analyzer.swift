@@ -321,6 +321,12 @@ public final class Analyzer {
                                                Self.pair(UInt32(h.sourcePort), UInt32(h.destinationPort)))
                 handleTransport(e, key: key, from: .wport(h.sourcePort), to: .wport(h.destinationPort))
                 return
+            case .mbus(let segs):
+                // One conversation per M-Bus address; the APDU types tell the direction.
+                let address = segs.first?.address ?? 0
+                handleTransport(e, key: ConversationKey.link(line.description, "mbus-\(address)"), from: .unknown,
+                                to: .unknown)
+                return
             case .raw, .iec432:
                 break
             }

@@ -198,6 +198,8 @@ public final class AnomalyEngine {
                         if let f = segs.first { c.clientIdentity = "HDLC address \(f.source.value)" }
                     case .wrapper(let h):
                         c.clientIdentity = "wPort \(h.sourcePort)"
+                    case .mbus(let segs):
+                        if let a = segs.first?.address { c.clientIdentity = "M-Bus address \(a)" }
                     case .raw, .iec432:
                         break
                     }

@@ -257,6 +257,8 @@ public final class JSONLinesRenderer: Renderer {
             j.endArray()
         case .raw:
             j.field(literal: "type", "raw")
+        case .mbus(let segments):
+            MBusFrameInfo.writeTransportJSON(segments, into: &j)
         case .iec432(let llc):
             j.field(literal: "type", "iec-61334-4-32")
             j.key(literal: "llc")

@@ -115,6 +115,8 @@ public final class TextRenderer: Renderer {
             return s
         case .raw:
             return "raw"
+        case .mbus(let segments):
+            return MBusFrameInfo.transportSummary(segments)
         case .iec432(let llc):
             return "IEC 61334-4-32 LLC " + Hex.encode(llc, uppercase: true)
         }

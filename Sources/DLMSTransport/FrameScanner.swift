@@ -11,6 +11,8 @@ struct FrameScanner: Sendable {
     enum Link: Sendable {
         case hdlc
         case wrapper
+        /// EN 13757-2 wired M-Bus (`68 L L 68 ... 16`, `10 C A CS 16`), joined by the DLMS transport layer.
+        case mbus
     }
 
     /// A run of bytes that belong to no frame, reported once when the run ends.
@@ -48,12 +50,20 @@ struct FrameScanner: Sendable {
     var closingFlagAt: Int? = nil
     /// Wrapper bytes still to skip: the rest of a frame whose middle was lost in a TCP gap.
     var skip = 0
+    /// Wired M-Bus segments waiting for the rest of their APDU.
+    var mbus: MBusAssembler
+    /// The stream has carried HDLC frames with a good FCS: after junk or a gap it resynchronises on a flag only, so
+    /// the rest of a cut HDLC frame is never taken for a wrapper header (`00 01 ...`).
+    var provenHDLC = false
+    /// The bytes at the scan position follow a gap in the stream (they may start anywhere in a frame).
+    var afterGap = false
 
     init(framing: Framing, limits: StreamLimits, numberFramesInternally: Bool) {
         self.framing = framing
         self.limits = limits
         self.numberFramesInternally = numberFramesInternally
         self.reassembler = HDLCReassembler(maxAPDUBytes: limits.maxAPDUBytes)
+        self.mbus = MBusAssembler(maxAPDUBytes: limits.maxAPDUBytes)
     }
 
     // MARK: - Scan loop
@@ -84,6 +94,17 @@ struct FrameScanner: Sendable {
             case .link(.wrapper):
                 guard let next = attemptWrapper(input, at: pos, into: &out) else { return pos }
                 pos = next
+            case .link(.mbus):
+                // The assembler is moved out for the call (it is a field of the scanner being mutated) and back.
+                var assembler = MBusAssembler(maxAPDUBytes: limits.maxAPDUBytes)
+                swap(&assembler, &mbus)
+                let next = attemptMBus(input, at: pos, assembler: &assembler, into: &out, wrap: {
+                    .apdu(TransportAPDU(kind: .mbus(segments: $0.segments), bytes: $0.bytes, frames: $0.frames,
+                                        time: $0.time, errors: $0.errors))
+                })
+                swap(&assembler, &mbus)
+                guard let next else { return pos }
+                pos = next
             }
         }
         return pos
@@ -107,6 +128,15 @@ struct FrameScanner: Sendable {
             return .link(.wrapper)
         case .auto:
             if b == 0x7E { return .link(.hdlc) }
+            if b == 0x68 || b == 0x10 {
+                switch mbusStart(input, at: pos) {
+                case true?: return .link(.mbus)
+                case nil: return .needMore
+                case false?: break
+                }
+            }
+            // After junk or a gap on a line that carries HDLC, only a flag resynchronises.
+            if provenHDLC && (afterGap || resynchronising(input, pos)) { return .junk }
             // A known APDU tag is required only of a header found by scanning through junk.
             switch WrapperFrameDecoder.plausibleStart(data[pos...], maxLength: limits.maxAPDUBytes,
                                                       requireTag: resynchronising(input, pos)) {
@@ -124,6 +154,7 @@ struct FrameScanner: Sendable {
         while q < data.endIndex {
             let b = data[q]
             if b == 0x7E, framing != .wrapper { return q }
+            if b == 0x68 || b == 0x10, framing == .auto, mbusStart(input, at: q) != false { return q }
             if b == 0x00, framing != .hdlc,
                WrapperFrameDecoder.plausibleStart(data[q...], maxLength: limits.maxAPDUBytes) != false {
                 return q
@@ -207,6 +238,8 @@ struct FrameScanner: Sendable {
                     message: "\(frame.type.rawValue) frame with a bad \(frame.fcsOK ? "HCS" : "FCS") is not used",
                     frames: frame.frames, time: frame.time, offset: location(input, first))))
             } else {
+                provenHDLC = true
+                afterGap = false
                 reassembler.accept(frame, into: &out)
             }
             // Leave the closing flag: it may be the next frame's opening flag.

@@ -96,6 +96,8 @@ public struct StreamDecoder: Sendable {
         var out: [TransportEvent] = []
         scanner.flushJunk(into: &out)
         scanner.skip = 0
+        // What follows a gap starts anywhere in a frame: resynchronise as after junk.
+        scanner.afterGap = true
         var dropped = buffer.count
         if framing != .hdlc, let cut = truncatedWrapperFrame() {
             // Emit the part that arrived; skip the part still to come.
@@ -136,6 +138,15 @@ public struct StreamDecoder: Sendable {
         scanner.closingFlagAt = nil
         scanner.skip = 0
         scanner.reassembler.finish(into: &out)
+        for e in scanner.mbus.finish() {
+            switch e {
+            case .apdu(let a):
+                out.append(.apdu(TransportAPDU(kind: .mbus(segments: a.segments), bytes: a.bytes, frames: a.frames,
+                                               time: a.time, errors: a.errors)))
+            case .issue(let i):
+                out.append(.issue(i))
+            }
+        }
         marks.removeAll()
         return out
     }
@@ -188,6 +199,10 @@ extension StreamDecoder {
         var r = ByteReader(bytes)
         guard let first = r.readUInt8() else { return false }
         if first == 0x7E, let format = r.readUInt8() { return format >> 4 == 0xA }
+        if first == 0x68 || first == 0x10,
+           (MBusFrameDecoder.frameLength(at: bytes, acceptsSingleCharacter: false) ?? 0) > 0 {
+            return true
+        }
         // A wrapper header whose length matches the datagram exactly needs no known APDU tag to be believed.
         if let h = WrapperFrameDecoder.header(bytes), WrapperFrameDecoder.headerLength + Int(h.length) == bytes.count,
            WrapperFrameDecoder.plausibleStart(bytes, maxLength: limits.maxAPDUBytes, requireTag: false) == true {

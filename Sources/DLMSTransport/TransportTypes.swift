@@ -103,6 +103,9 @@ public enum TransportKind: Sendable {
     /// HDLC I or UI frames: the frames that carried the segments (first to last) and the LLC header found (nil
     /// when the information field had none).
     case hdlc(segments: [HDLCFrame], llc: [UInt8]?)
+    /// EN 13757-2 wired M-Bus long frames joined by the DLMS transport layer (segment number and last-segment flag
+    /// in the CI field, STSAP/DTSAP).
+    case mbus(segments: [MBusFrameInfo])
     /// A bare APDU (raw/hex input without framing).
     case raw
     /// An APDU behind the IEC 61334-4-32 LLC header (S-FSK PLC convergence layer: destination LSAP, source LSAP,

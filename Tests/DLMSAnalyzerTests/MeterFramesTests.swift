@@ -338,3 +338,43 @@ enum MeterFrames {
         #expect(MeterFrames.value(values, [1, 1, 72, 7, 0, 255])?.value == .longUnsigned(233))
     }
 }
+
+/// Wired M-Bus through the whole analyzer: framing detected per frame, segments joined, decrypted with the
+/// meter's published key, the push labelled.
+@Suite struct MBusThroughTheAnalyzerTests {
+    @Test func kaifaTwoSegmentPushDecodesAndIsLabelled() throws {
+        let (_, records) = try analyseToJSON([MeterFrames.path("tinetz-kaifa-ma309-mbus.hex")]) {
+            $0.input = .hex
+            $0.keyringPaths = [Fixtures.keyring("meters-tinetz-kaifa-ma309.json")]
+        }
+        let push = try #require(records.first { $0["kind"]?.string == "apdu" })
+        #expect(push["transport"]?["type"]?.string == "mbus")
+        #expect(push["transport"]?["segment_count"]?.int == 2)
+        #expect(push["frames"]?.array?.count == 2)
+        #expect(push["security"]?["verdict"]?.string == "decrypted-unverified")  // the meter sends SC 0x21
+        #expect(push["service"]?["type"]?.string == "data-notification")
+        let labels = push["labels"]?.array ?? []
+        let voltage = labels.first { $0["obis"]?.string == "1.0.32.7.0.255" }
+        #expect(voltage?["scaled"]?["text"]?.string == "230.8")
+        let errors = records.filter { $0["kind"]?.string == "error" }
+        #expect(errors.count == 0)
+    }
+
+    /// A raw stream that mixes HDLC frames and M-Bus frames: each is framed by its own decoder.
+    @Test func aStreamMayMixHDLCAndMBus() throws {
+        let hdlcPath = Fixtures.capture("gurux/hdlc-none.raw")
+        let hdlc = try Data(contentsOf: URL(fileURLWithPath: hdlcPath))
+        let mbusText = try String(contentsOfFile: MeterFrames.path("tinetz-kaifa-ma309-mbus.hex"), encoding: .utf8)
+        let mbus = Hex.decode(mbusText.split(whereSeparator: \.isWhitespace).joined()) ?? []
+        #expect(mbus.count > 200)
+        let mixed = Data(mbus) + hdlc.prefix(2000)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mixed-\(getpid()).raw")
+        try mixed.write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let (_, records) = try analyseToJSON([url.path]) { $0.input = .raw }
+        let types = records.filter { $0["kind"]?.string == "apdu" }.map { $0["transport"]?["type"]?.string ?? "" }
+        #expect(types.first == "mbus")
+        #expect(types.dropFirst().contains("hdlc"))
+        #expect(!records.contains { $0["code"]?.string == "stream.junk" && ($0["frames"]?.array?.isEmpty == false) })
+    }
+}

@@ -156,6 +156,7 @@ extension TransportKind {
             return "hdlc(\(segments.count) segs llc \(llc.map { Hex.encode($0) } ?? "none"))"
         case .raw: return "raw"
         case .iec432(let llc): return "iec432(\(Hex.encode(llc)))"
+        case .mbus(let segments): return "mbus(\(segments.count) segs)"
         }
     }
 }
