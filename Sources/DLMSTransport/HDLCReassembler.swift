@@ -12,7 +12,9 @@ import DLMSWire
 ///   between the two stations, or the end of the stream ends the sequence with `hdlc.segment-incomplete`.
 /// - The LLC header (E6 E6 00 command, E6 E7 00 response; IEC 62056-46 §8.4.5 / IEC 8802-2) is removed from the
 ///   first segment; without it the APDU is still emitted, with a `hdlc.no-llc` error (Gurux sends its RLRE so).
-/// - Bounded: `maxAPDUBytes` per APDU, `maxLinks` links with pending segments.
+/// - Bounded: `maxAPDUBytes` per APDU and `maxLinks` links with pending segments (`reassembly.limit`), and a
+///   pending sequence whose next segment does not come within `idleSeconds` of capture time is dropped
+///   (`reassembly.expired`, checked when the next frame arrives). Frames without a capture time never expire.
 struct HDLCReassembler {
     struct LinkKey: Hashable {
         var source: UInt32
@@ -52,17 +54,20 @@ struct HDLCReassembler {
     static let llcResponse: [UInt8] = [0xE6, 0xE7, 0x00]
 
     var maxAPDUBytes: Int
+    var idleSeconds: Double?
     var pending: [LinkKey: Pending] = [:]
     /// Order in which links started pending, for eviction at `maxLinks`.
     var pendingOrder: [LinkKey] = []
     var lastIFrame: [LinkKey: LastIFrame] = [:]
 
-    init(maxAPDUBytes: Int) {
+    init(maxAPDUBytes: Int, idleSeconds: Double? = 120) {
         self.maxAPDUBytes = maxAPDUBytes
+        self.idleSeconds = idleSeconds
     }
 
     /// Offers one decoded frame whose checks passed; appends the resulting APDUs and issues to `out`.
     mutating func accept(_ frame: HDLCFrame, into out: inout [TransportEvent]) {
+        if !pendingOrder.isEmpty, let now = frame.time, idleSeconds != nil { expire(now: now, into: &out) }
         let key = LinkKey(frame)
         switch frame.type {
         case .snrm, .disc:
@@ -88,6 +93,32 @@ struct HDLCReassembler {
         }
         pending.removeAll()
         pendingOrder.removeAll()
+    }
+
+    /// Drops the pending sequences whose last segment is more than `idleSeconds` of capture time before `now`.
+    mutating func expire(now: Timestamp, into out: inout [TransportEvent]) {
+        guard let limit = idleSeconds else { return }
+        var kept: [LinkKey] = []
+        kept.reserveCapacity(pendingOrder.count)
+        for key in pendingOrder {
+            guard let p = pending[key] else { continue }
+            guard let last = p.segments.last?.time, now.seconds(since: last) > limit else {
+                kept.append(key)
+                continue
+            }
+            pending[key] = nil
+            out.append(.issue(TransportIssue(
+                code: "reassembly.expired",
+                message: "HDLC segment sequence of \(p.segments.count) frame(s), \(p.bytes.count) bytes, not continued "
+                    + "within \(Self.seconds(limit)) s of capture time; the partial APDU is dropped",
+                frames: p.frames, time: last)))
+        }
+        pendingOrder = kept
+    }
+
+    /// `120` rather than `120.0` in messages.
+    static func seconds(_ s: Double) -> String {
+        s == s.rounded() && abs(s) < 1e15 ? String(Int64(s)) : String(s)
     }
 
     // MARK: - Information frames
