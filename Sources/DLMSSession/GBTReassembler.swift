@@ -47,6 +47,9 @@ public struct GBTReassembler: Sendable {
     var notes: [String] = []
     var late: [UInt32] = []
     var repeated = 0
+    /// Hashes of the blocks of the APDU joined last, by number: a late duplicate of one of them (after the APDU
+    /// was complete) is not the start of a new transfer. Block 1 always starts one.
+    var recent: [UInt32: Int] = [:]
     /// Seconds of capture time a transfer may wait for its next block; nil = never.
     public var idleSeconds: Double?
 
@@ -68,6 +71,13 @@ public struct GBTReassembler: Sendable {
         if data.isEmpty && !(b.lastBlock && inProgress) {
             if let g = b.gbt { remarks.append("acknowledges block \(g.blockNumberAck)") }
             return (nil, remarks)
+        }
+        if !inProgress {
+            if b.blockNumber != 1, let h = recent[b.blockNumber], h == data.hashValue {
+                remarks.append("block \(b.blockNumber) received again after its APDU was joined: not joined twice")
+                return (nil, remarks)
+            }
+            recent.removeAll()
         }
         if let held = blocks[b.blockNumber] {
             guard held != data else {
@@ -116,6 +126,7 @@ public struct GBTReassembler: Sendable {
         var allFrames: [Int] = []
         n = first
         while true {
+            if let d = blocks[n] { recent[n] = d.hashValue }
             joined += blocks[n] ?? []
             allFrames += frames[n] ?? []
             if n == last { break }
