@@ -175,7 +175,7 @@ struct BlockTransfers: Sendable {
             return (position, nil, notes)
         }
         if t.firstBlock > 1 {
-            notes.append("transfer \(t.id) joined without blocks 1..\(t.firstBlock - 1), which were not captured")
+            notes.append("transfer \(t.id) joined from block \(t.firstBlock): the data lacks blocks 1..\(t.firstBlock - 1)")
         }
         let (value, error) = Self.decode(t.data)
         return (position, Reassembly(blocks: t.blocks, frames: t.frames, bytes: t.data, value: value, error: error),

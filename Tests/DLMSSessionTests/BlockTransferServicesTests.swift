@@ -121,7 +121,7 @@ import Testing
         let o = s.feed(A.getResponseBlock(1, last: false, block: 3, raw: [0x11]), s2c)
         #expect(o.notes == ["transfer starts at block 3: blocks 1..2 not seen"])
         let last = s.feed(A.getResponseBlock(1, last: true, block: 4, raw: [0x05]), s2c)
-        #expect(last.notes == ["transfer get#1 joined without blocks 1..2, which were not captured"])
+        #expect(last.notes == ["transfer get#1 joined from block 3: the data lacks blocks 1..2"])
         #expect(last.reassembled?.bytes == [0x11, 0x05])
     }
 
