@@ -235,7 +235,10 @@ struct BlockTransfers: Sendable {
     /// Drops the transfers not continued within `idleSeconds` before `now`.
     mutating func expire(now: Timestamp, notes: inout [String]) {
         guard let limit = idleSeconds else { return }
-        let stale = open.filter { e in e.value.lastTime.map { now.seconds(since: $0) > limit } ?? false }
+        func isStale(_ t: Transfer) -> Bool { t.lastTime.map { now.seconds(since: $0) > limit } ?? false }
+        // Checked for every block: nothing is allocated unless a transfer did go stale.
+        guard open.values.contains(where: isStale) else { return }
+        let stale = open.filter { isStale($0.value) }
         for (key, t) in stale.sorted(by: { Self.order($0.value.id, $1.value.id) }) {
             open[key] = nil
             notes.append("reassembly.expired: block transfer \(t.id) not continued within "

@@ -98,6 +98,12 @@ struct HDLCReassembler {
     /// Drops the pending sequences whose last segment is more than `idleSeconds` of capture time before `now`.
     mutating func expire(now: Timestamp, into out: inout [TransportEvent]) {
         guard let limit = idleSeconds else { return }
+        func isStale(_ key: LinkKey) -> Bool {
+            guard let last = pending[key]?.segments.last?.time else { return false }
+            return now.seconds(since: last) > limit
+        }
+        // Checked for every frame while segments are pending: nothing is allocated unless a sequence went stale.
+        guard pendingOrder.contains(where: isStale) else { return }
         var kept: [LinkKey] = []
         kept.reserveCapacity(pendingOrder.count)
         for key in pendingOrder {

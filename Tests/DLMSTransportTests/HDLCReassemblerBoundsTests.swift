@@ -77,6 +77,41 @@ import Testing
         #expect(events.compactMap(\.apdu).map(\.frames) == [[2]])
     }
 
+    /// Byte by byte, all at once and in seeded random chunks, with capture times a millisecond apart: the
+    /// segments are joined once, nothing expires; every strict prefix leaves only `hdlc.segment-incomplete` or
+    /// nothing.
+    @Test func dripFedSegmentsWithTimesAreJoinedOnce() throws {
+        let stream = Self.first + Self.last
+        var rng = SplitMix64(seed: 0x5EED)
+        for mode in 0..<3 {
+            var d = StreamDecoder(framing: .auto)
+            var events: [TransportEvent] = []
+            var i = 0
+            var chunk = 0
+            while i < stream.count {
+                let n = mode == 0 ? 1 : mode == 1 ? stream.count : Int(rng.next() % 7) + 1
+                let end = min(stream.count, i + n)
+                chunk += 1
+                let time = Timestamp(seconds: Self.t0, micros: Int32(chunk * 1000))
+                events += d.feed(stream[i..<end], frame: chunk, time: time)
+                i = end
+            }
+            events += d.finish()
+            #expect(events.compactMap(\.apdu).map(\.bytes) == [[0xC4, 0x01, 0xC1, 0x00, 0x09, 0x02, 0x41, 0x42]])
+            #expect(events.compactMap(\.issue).isEmpty)
+        }
+        for cut in 1..<stream.count {
+            var d = StreamDecoder(framing: .auto)
+            let events = d.feed(stream[0..<cut], frame: 1, time: Timestamp(seconds: Self.t0, micros: 0)) + d.finish()
+            // A cut frame is reported by the framer (whatever its code); never a joined APDU, never an expiry.
+            #expect(events.compactMap(\.apdu).isEmpty)
+            #expect(!events.compactMap(\.issue).contains { $0.code == "reassembly.expired" })
+            if cut >= Self.first.count {
+                #expect(events.compactMap(\.issue).contains { $0.code == "hdlc.segment-incomplete" })
+            }
+        }
+    }
+
     @Test func aSequenceLargerThanTheCapIsDroppedAsALimit() throws {
         var limits = StreamLimits()
         limits.maxAPDUBytes = 8
