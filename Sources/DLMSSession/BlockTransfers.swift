@@ -182,6 +182,42 @@ struct BlockTransfers: Sendable {
                 notes)
     }
 
+    /// A GET/SET/ACTION APDU that carries no block, with the invoke id of an open transfer: the transfer ended
+    /// before its last block. The side that was sending blocks, or its peer answering with a normal response (an
+    /// action-response-normal with `long-action-aborted`, a set-response-normal, a get-response-normal), aborted it;
+    /// a new request of the same service and invoke id from the client abandoned it (IEC 62056-5-3 §9.4.6.4-6:
+    /// a block transfer is ended by its last block or by an error response). Returns the ended transfer's position
+    /// and the note ("aborted by the peer" or "abandoned", matched by `BlockTransferRule`).
+    mutating func observeUnblocked(type: String, invokeID: UInt32?, result: String?)
+        -> (position: BlockPosition?, notes: [String])
+    {
+        guard !open.isEmpty else { return (nil, []) }
+        let families: [String]
+        let isResponse: Bool
+        switch type {
+        case "get-request": (families, isResponse) = (["get"], false)
+        case "get-response": (families, isResponse) = (["get"], true)
+        case "set-request": (families, isResponse) = (["set"], false)
+        case "set-response": (families, isResponse) = (["set"], true)
+        case "action-request": (families, isResponse) = (["action-request", "action-response"], false)
+        case "action-response": (families, isResponse) = (["action-request", "action-response"], true)
+        default: return (nil, [])
+        }
+        for family in families {
+            guard let t = open.removeValue(forKey: Key(family: family, invokeID: invokeID)) else { continue }
+            let position = BlockPosition(transfer: t.id, blockNumber: t.nextBlock, lastBlock: true)
+            let why = result.map { " (result \($0))" } ?? ""
+            let article = type.hasPrefix("a") ? "an" : "a"
+            if isResponse {
+                return (position, ["block transfer \(t.id) aborted by the peer: \(article) \(type) without a "
+                    + "block\(why) ended it after \(t.blocks) blocks"])
+            }
+            return (position, ["block transfer \(t.id) abandoned after \(t.blocks) blocks: a new \(type) with its "
+                + "invoke id"])
+        }
+        return (nil, [])
+    }
+
     /// The joined raw data: one A-XDR Data (GET/SET/ACTION of one object), or, for the with-list variants, the
     /// SEQUENCE OF Data (SET/ACTION requests) or SEQUENCE OF Get-Data-Result (GET responses, choice 0 data / 1
     /// data-access-result) it encodes (IEC 62056-5-3 §9.4.6.4: "the raw-data ... is the encoded list"). A single

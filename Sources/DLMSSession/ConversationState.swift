@@ -57,6 +57,11 @@ public struct ConversationState: Sendable {
             position = r.position
             reassembled = r.reassembled
             notes.append(contentsOf: r.notes)
+        } else if !blocks.open.isEmpty {
+            // A normal request or response with the invoke id of an open transfer ends it (aborted, abandoned).
+            let r = blocks.observeUnblocked(type: service.type, invokeID: service.invokeID, result: service.result)
+            position = r.position
+            notes.append(contentsOf: r.notes)
         }
 
         // Scaler/unit learning: attribute 3 of Register (3), Extended register (4), Demand register (5 has it at 4).

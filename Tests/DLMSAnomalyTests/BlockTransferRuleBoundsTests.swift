@@ -17,6 +17,9 @@ import Testing
         ("block transfer set#1 aborted by the peer: the server answered block 2 with its last response before the "
             + "last block", "block.aborted"),
         ("block 3 received again after its APDU was joined: not joined twice", "block.duplicate"),
+        ("block transfer action-request#1 aborted by the peer: an action-response without a block (result "
+            + "long-action-aborted) ended it after 2 blocks", "block.aborted"),
+        ("block transfer get#1 abandoned after 1 blocks: a new get-request with its invoke id", "block.aborted"),
     ])
     func boundNotesBecomeBlockFindings(_ note: String, _ code: String) {
         let f = run([Build.service(1, "get-response", notes: [note])])

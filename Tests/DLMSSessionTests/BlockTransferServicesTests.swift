@@ -237,6 +237,37 @@ import Testing
         #expect(r.value == .structure([.unsigned(1), .unsigned(0x11)]))
     }
 
+    // MARK: - Ended without a last block
+
+    @Test func anActionAbortedByANormalResponseIsReported() {
+        var s = BlockSession()
+        _ = s.feed(A.actionFirst(2, last: false, raw: [0x01, 0x05]), c2s)
+        _ = s.feed(A.actionResponseNext(2, block: 1), s2c)
+        _ = s.feed(A.actionWithPblock(2, last: false, block: 2, raw: [0x11, 0x01]), c2s)
+        // action-response-normal, action-result 15 long-action-aborted.
+        let o = s.feed(A.actionResponseNormal(2, result: 15), s2c)
+        #expect(o.notes == ["block transfer action-request#1 aborted by the peer: an action-response without a block "
+            + "(result long-action-aborted) ended it after 2 blocks"])
+        #expect(o.block?.transfer == "action-request#1")
+        #expect(s.state.finish().isEmpty)
+    }
+
+    @Test func aNewRequestWithTheInvokeIDOfAnOpenTransferAbandonsIt() {
+        var s = BlockSession()
+        _ = s.feed(A.getResponseBlock(1, last: false, block: 1, raw: [0x01, 0x05]), s2c)
+        // get-request-normal, invoke id 1, clock 0.0.1.0.0.255 attribute 2 (Gurux capture bytes, plain).
+        let o = s.feed([0xC0, 0x01, 0xC1, 0x00, 0x08, 0x00, 0x00, 0x01, 0x00, 0x00, 0xFF, 0x02, 0x00], c2s)
+        #expect(o.notes == ["block transfer get#1 abandoned after 1 blocks: a new get-request with its invoke id"])
+        #expect(s.state.finish().isEmpty)
+    }
+
+    @Test func aNormalResponseOfAnotherInvokeIDEndsNothing() {
+        var s = BlockSession()
+        _ = s.feed(A.setFirst(3, last: false, raw: [0x01, 0x05]), c2s)
+        #expect(s.feed([0xC5, 0x01, 0xC4, 0x00], s2c).notes.isEmpty)
+        #expect(s.state.finish().count == 1)
+    }
+
     // MARK: - Bounds
 
     @Test func aTransferIdleLongerThanTheLimitExpires() {
