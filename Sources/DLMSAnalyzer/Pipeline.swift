@@ -179,6 +179,7 @@ extension Analyzer {
         if service.type == "get-response", !requested.isEmpty {
             c.labeller.observe(request: requested, response: service)
         }
+        c.state.blockIdleSeconds = options.limits.idleSeconds
         let obs = c.state.observe(service: service, direction: direction, frames: a.frames, time: a.time)
         if let value = obs.reassembled?.value, requested.count == 1, let object = requested.first {
             c.labeller.learn(object: object, value: value)

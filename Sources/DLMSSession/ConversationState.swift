@@ -21,6 +21,13 @@ public struct ConversationState: Sendable {
 
     public init(id: String) { self.id = id }
 
+    /// Seconds of capture time a GET/SET/ACTION block transfer may wait for its next block before it is dropped
+    /// (`reassembly.expired`); nil = never. Default 120.
+    public var blockIdleSeconds: Double? {
+        get { blocks.idleSeconds }
+        set { blocks.idleSeconds = newValue }
+    }
+
     /// Observes a decoded APDU (plaintext service facts) and returns what the session adds to its record.
     public mutating func observe(service: ServiceFacts, direction: Direction?, frames: [Int], time: Timestamp?)
         -> (block: BlockPosition?, reassembled: Reassembly?, notes: [String], scalerUnits: [ObjectRef: ScalerUnitInfo])

@@ -285,6 +285,17 @@ import Testing
         #expect(o.block?.transfer == "get#2")
     }
 
+    @Test func theIdleLimitIsConfigurable() {
+        var s = BlockSession()
+        s.state.blockIdleSeconds = 10
+        _ = s.feed(A.getResponseBlock(1, last: false, block: 1, raw: [0x01]), s2c, time: at(0))
+        #expect(s.feed(A.getResponseBlock(1, last: false, block: 2, raw: [0x02]), s2c, time: at(11)).notes.first?
+            .hasPrefix("reassembly.expired: block transfer get#1 not continued within 10 s") == true)
+        s.state.blockIdleSeconds = nil
+        _ = s.feed(A.getResponseBlock(2, last: false, block: 1, raw: [0x01]), s2c, time: at(20))
+        #expect(s.feed(A.getResponseBlock(2, last: false, block: 2, raw: [0x02]), s2c, time: at(100_000)).notes.isEmpty)
+    }
+
     @Test func withoutCaptureTimesNothingExpires() {
         var s = BlockSession()
         _ = s.feed(A.getResponseBlock(1, last: false, block: 1, raw: [0x01]), s2c)
