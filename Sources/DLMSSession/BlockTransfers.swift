@@ -44,6 +44,8 @@ struct BlockTransfers: Sendable {
     static let maxTransfers = 32
     /// Blocks held ahead of a gap per transfer.
     static let maxAhead = 1024
+    /// Blocks per transfer (blocks without raw data would otherwise grow a transfer without bytes).
+    static let maxBlocks = 1 << 20
     struct Key: Hashable {
         var family: String
         var invokeID: UInt32?
@@ -138,6 +140,13 @@ struct BlockTransfers: Sendable {
         }
         if b.lastBlock { t.lastBlockNumber = b.blockNumber }
         t.blocks += 1
+        if t.blocks > Self.maxBlocks, !t.overflow {
+            t.overflow = true
+            t.data = []
+            t.frames = []
+            t.ahead = [:]
+            t.aheadBytes = 0
+        }
         if b.blockNumber > t.nextBlock {
             // Ahead of a gap: held until the gap is filled (a late block) or the transfer ends.
             let highestHeld = t.ahead.keys.max()
@@ -171,11 +180,13 @@ struct BlockTransfers: Sendable {
             return (position, nil, notes)
         }
         if t.overflow {
-            notes.append("reassembly.limit: transfer \(t.id) larger than \(Self.maxBytes) bytes: not reassembled")
+            notes.append("reassembly.limit: transfer \(t.id) larger than \(Self.maxBytes) bytes or \(Self.maxBlocks) "
+                + "blocks: not reassembled")
             return (position, nil, notes)
         }
         if t.firstBlock > 1 {
-            notes.append("transfer \(t.id) joined from block \(t.firstBlock): the data lacks blocks 1..\(t.firstBlock - 1)")
+            notes.append("transfer \(t.id) joined from block \(t.firstBlock): the data lacks blocks "
+                + "1..\(t.firstBlock - 1)")
         }
         let (value, error) = Self.decode(t.data)
         return (position, Reassembly(blocks: t.blocks, frames: t.frames, bytes: t.data, value: value, error: error),
@@ -304,8 +315,8 @@ extension BlockTransfers.Transfer {
     var size: Int { data.count }
 
     mutating func append(_ raw: [UInt8], frames f: [Int]) {
-        frames.append(contentsOf: f)
         if overflow { return }
+        frames.append(contentsOf: f)
         if data.count + aheadBytes + raw.count > BlockTransfers.maxBytes {
             overflow = true
             data = []

@@ -50,6 +50,8 @@ struct HDLCReassembler {
     }
 
     static let maxLinks = 64
+    /// Segments per APDU (frames with an empty information field would otherwise grow a sequence without bytes).
+    static let maxSegments = 1 << 16
     static let llcCommand: [UInt8] = [0xE6, 0xE6, 0x00]
     static let llcResponse: [UInt8] = [0xE6, 0xE7, 0x00]
 
@@ -152,12 +154,13 @@ struct HDLCReassembler {
         }
         // Taken out of the table while it grows, so that appending does not copy the arrays the table still holds.
         var p = pending.removeValue(forKey: key) ?? Pending()
-        guard p.bytes.count + frame.info.count <= maxAPDUBytes else {
+        guard p.bytes.count + frame.info.count <= maxAPDUBytes, p.segments.count < Self.maxSegments else {
             if !p.segments.isEmpty { pending[key] = p }
             abandon(key, because: "it grew beyond the limit", at: frame, into: &out)
             out.append(.issue(TransportIssue(
                 code: "reassembly.limit",
-                message: "HDLC segments exceed \(maxAPDUBytes) bytes; the partial APDU is dropped",
+                message: "HDLC segments exceed \(maxAPDUBytes) bytes or \(Self.maxSegments) frames; the partial APDU "
+                    + "is dropped",
                 frames: p.frames + frame.frames, time: frame.time)))
             return
         }

@@ -22,7 +22,9 @@ import Testing
     static func bytes(_ s: String) -> [UInt8] { Hex.decode(s) ?? [] }
 
     static func u16(_ n: Int) -> [UInt8] { [UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] }
-    static func u32(_ n: UInt32) -> [UInt8] { [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] }
+    static func u32(_ n: UInt32) -> [UInt8] {
+        [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)]
+    }
     static func length(_ n: Int) -> [UInt8] { n < 0x80 ? [UInt8(n)] : n < 0x100 ? [0x81, UInt8(n)] : [0x82] + u16(n) }
 
     /// A wrapper frame (IEC 62056-47: version 1, source wPort, destination wPort, length).
@@ -54,7 +56,8 @@ import Testing
         let half = value.count / 2
         // get-response-with-datablock, invoke id 1: DataBlock-G { last-block, block-number, raw-data [0] }.
         let block1 = [0xC4, 0x02, 0xC1, 0x00] + Self.u32(1) + [0x00] + Self.length(half) + Array(value[..<half])
-        let block2 = [0xC4, 0x02, 0xC1, 0x01] + Self.u32(2) + [0x00] + Self.length(value.count - half) + Array(value[half...])
+        let block2 = [0xC4, 0x02, 0xC1, 0x01] + Self.u32(2) + [0x00] + Self.length(value.count - half)
+            + Array(value[half...])
         // get-request-next for block 1.
         let next = [0xC0, 0x02, 0xC1] + Self.u32(1)
 
@@ -64,8 +67,8 @@ import Testing
             + "357926ea08ec97160959f6f31564be230421211f3000000b9d25ff69597fc99193e58419809b219e43777fe750b2eed7837328")
         records.append(Self.wrapper(aarq, fromClient: true))
         let aare = Self.bytes("6169a109060760857405080103a203020100a305a10302010ea40a0408475258af5679232188020780890760"
-            + "857405080205aa1280105afadaf32ba4cd756acc264cb4513439be230421281f300000639b51faba8c812996de80978c5763a543d0"
-            + "9d50a0d37dfdf51c1033")
+            + "857405080205aa1280105afadaf32ba4cd756acc264cb4513439be230421281f300000639b51faba8c812996de80978c57"
+            + "63a543d09d50a0d37dfdf51c1033")
         records.append(Self.wrapper(aare, fromClient: false))
         // Index 8: a glo-get-request of the capture.
         records.append(Self.wrapper(Self.bytes("c81e3000000ba05b0f4113b3137a89f7d3981d6b9527e6dd3a6cbad0ea46ffa8"),

@@ -10,7 +10,8 @@ import Testing
             + "block 4 never came", "block.missing"),
         ("reassembly.expired: general-block-transfer not continued within 120 s of capture time: dropped after 2 "
             + "block(s), last block never came (highest seen 2)", "block.missing"),
-        ("reassembly.limit: transfer set#1 larger than 16777216 bytes: not reassembled", "block.aborted"),
+        ("reassembly.limit: transfer set#1 larger than 16777216 bytes or 1048576 blocks: not reassembled",
+         "block.aborted"),
         ("reassembly.limit: too many block transfers open (32): the oldest, get#1, was dropped", "block.aborted"),
         ("reassembly.limit: general-block-transfer larger than 16777216 bytes or 65535 blocks: abandoned",
          "block.aborted"),

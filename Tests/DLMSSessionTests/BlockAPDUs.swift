@@ -7,7 +7,9 @@ import DLMSWire
 /// `general_block_transfer.py`). The invoke-id-and-priority byte is 0xC0 | invoke id (confirmed, high priority).
 enum BlockAPDU {
     static func u16(_ n: UInt16) -> [UInt8] { [UInt8(n >> 8), UInt8(n & 0xFF)] }
-    static func u32(_ n: UInt32) -> [UInt8] { [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] }
+    static func u32(_ n: UInt32) -> [UInt8] {
+        [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)]
+    }
 
     /// A-XDR length (one byte below 128, else 0x81/0x82 + big-endian) and the bytes.
     static func octets(_ b: [UInt8]) -> [UInt8] {
@@ -69,7 +71,9 @@ enum BlockAPDU {
     }
     static func actionResponseNext(_ invoke: UInt8, block: UInt32) -> [UInt8] { [0xC7, 0x04, iip(invoke)] + u32(block) }
     /// action-response-normal with a result and no return parameters.
-    static func actionResponseNormal(_ invoke: UInt8, result: UInt8) -> [UInt8] { [0xC7, 0x01, iip(invoke), result, 0x00] }
+    static func actionResponseNormal(_ invoke: UInt8, result: UInt8) -> [UInt8] {
+        [0xC7, 0x01, iip(invoke), result, 0x00]
+    }
 
     // GBT
     static func gbt(last: Bool, streaming: Bool = false, window: UInt8 = 1, block: UInt16, ack: UInt16,
