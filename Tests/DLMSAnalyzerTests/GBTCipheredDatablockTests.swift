@@ -49,6 +49,33 @@ import Testing
         }
     }
 
+    /// The association of hdlc-gbt-authenc (truth index 3 AARQ, 5 AARE) and its first glo-get-request (index 8),
+    /// in wrapper frames.
+    static func association() -> [[UInt8]] {
+        let aarq = bytes("605da109060760857405080103a60a0408434c494c63deb3588a0207808b0760857405080205ac1280103126"
+            + "357926ea08ec97160959f6f31564be230421211f3000000b9d25ff69597fc99193e58419809b219e43777fe750b2eed7837328")
+        let aare = bytes("6169a109060760857405080103a203020100a305a10302010ea40a0408475258af5679232188020780890760"
+            + "857405080205aa1280105afadaf32ba4cd756acc264cb4513439be230421281f300000639b51faba8c812996de80978c57"
+            + "63a543d09d50a0d37dfdf51c1033")
+        let request = bytes("c81e3000000ba05b0f4113b3137a89f7d3981d6b9527e6dd3a6cbad0ea46ffa8")
+        return [wrapper(aarq, fromClient: true), wrapper(aare, fromClient: false), wrapper(request, fromClient: true)]
+    }
+
+    /// Writes `records` as a hex input (one record per paragraph) and analyses it with the capture's keyring.
+    static func analyse(_ records: [[UInt8]], name: String) throws -> [JSONValue] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dlmsdump-\(name)-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("\(name).hex").path
+        try records.map { Hex.encode($0) }.joined(separator: "\n\n").write(toFile: path, atomically: true,
+                                                                             encoding: .utf8)
+        let (_, out) = try analyseToJSON([path]) { o in
+            o.input = .hex
+            o.keyringPaths = [Fixtures.keyring("hdlc-gbt-authenc.json")]
+        }
+        return out
+    }
+
     @Test func gbtCarryingGloGetResponsesWithDatablocksIsJoinedDecryptedAndReassembled() throws {
         // The value read: 20 rows of { long-unsigned, double-long-unsigned }.
         var value: [UInt8] = [0x01, 20]
@@ -61,18 +88,7 @@ import Testing
         // get-request-next for block 1.
         let next = [0xC0, 0x02, 0xC1] + Self.u32(1)
 
-        var records: [[UInt8]] = []
-        // hdlc-gbt-authenc.truth.jsonl, index 3 (AARQ) and 5 (AARE).
-        let aarq = Self.bytes("605da109060760857405080103a60a0408434c494c63deb3588a0207808b0760857405080205ac1280103126"
-            + "357926ea08ec97160959f6f31564be230421211f3000000b9d25ff69597fc99193e58419809b219e43777fe750b2eed7837328")
-        records.append(Self.wrapper(aarq, fromClient: true))
-        let aare = Self.bytes("6169a109060760857405080103a203020100a305a10302010ea40a0408475258af5679232188020780890760"
-            + "857405080205aa1280105afadaf32ba4cd756acc264cb4513439be230421281f300000639b51faba8c812996de80978c57"
-            + "63a543d09d50a0d37dfdf51c1033")
-        records.append(Self.wrapper(aare, fromClient: false))
-        // Index 8: a glo-get-request of the capture.
-        records.append(Self.wrapper(Self.bytes("c81e3000000ba05b0f4113b3137a89f7d3981d6b9527e6dd3a6cbad0ea46ffa8"),
-                                    fromClient: true))
+        var records = Self.association()
         for b in Self.gbt(try Self.glo(0xCC, block1, title: Self.serverTitle, ic: 30000), ack: 0) {
             records.append(Self.wrapper(b, fromClient: false))
         }
@@ -81,17 +97,7 @@ import Testing
             records.append(Self.wrapper(b, fromClient: false))
         }
 
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dlmsdump-gbt-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("gbt-glo-datablock.hex").path
-        try records.map { Hex.encode($0) }.joined(separator: "\n\n").write(toFile: path, atomically: true,
-                                                                             encoding: .utf8)
-
-        let (_, out) = try analyseToJSON([path]) { o in
-            o.input = .hex
-            o.keyringPaths = [Fixtures.keyring("hdlc-gbt-authenc.json")]
-        }
+        let out = try Self.analyse(records, name: "gbt-glo-datablock")
         let apdus = out.filter { $0["kind"]?.string == "apdu" }
         // Two joined APDUs, each decrypted and each a block of the datablock transfer.
         let joined = apdus.filter { $0["transport"]?["gbt"] != nil }
@@ -108,5 +114,36 @@ import Testing
         #expect(done["data"] != nil && done["data"] != .null)
         let errors = out.filter { $0["kind"]?.string == "error" }
         #expect(errors.isEmpty)
+    }
+
+    /// Lost-block recovery through the analyzer: the server streams blocks 1-2 of a window of 3, the client
+    /// acknowledges only block 1 (it lost 2), the server re-sends 2 and sends 3, the last. The acknowledgement's
+    /// record says what it asks for, the re-sent block is not joined twice, and the APDU is joined once.
+    @Test func gbtLostBlockRecoveryIsShownAndTheAPDUJoinedOnce() throws {
+        let plain = [0xC4, 0x01, 0xC1, 0x00, 0x09, 0x0C] + Array("GRX-0000-001".utf8)
+        let piece = (plain.count + 2) / 3
+        let parts = stride(from: 0, to: plain.count, by: piece).map { Array(plain[$0..<min($0 + piece, plain.count)]) }
+        func block(_ n: Int, last: Bool) -> [UInt8] {
+            let data = parts[n - 1]
+            return [0xE0, (last ? 0x80 : 0x40) | 3] + Self.u16(n) + Self.u16(0) + Self.length(data.count) + data
+        }
+        var records = Self.association()
+        records.append(Self.wrapper(block(1, last: false), fromClient: false))
+        records.append(Self.wrapper(block(2, last: false), fromClient: false))
+        // The client's acknowledgement: block-number 1 of its own, block-number-ack 1, no data.
+        records.append(Self.wrapper([0xE0, 0x03] + Self.u16(1) + Self.u16(1) + [0x00], fromClient: true))
+        records.append(Self.wrapper(block(2, last: false), fromClient: false))
+        records.append(Self.wrapper(block(3, last: true), fromClient: false))
+        let out = try Self.analyse(records, name: "gbt-recovery")
+        let apdus = out.filter { $0["kind"]?.string == "apdu" }
+        let notes = apdus.map { ($0["notes"]?.array ?? []).compactMap(\.string) }
+        #expect(notes.contains(["acknowledges block 1", "asks again for block(s) 2 (lost-block recovery)"])
+            || notes.contains(["asks again for block(s) 2 (lost-block recovery)", "acknowledges block 1"]))
+        #expect(notes.contains(["block 2 received again: not joined twice"]))
+        let joined = apdus.filter { $0["transport"]?["gbt"] != nil }
+        #expect(joined.count == 1)
+        #expect(joined.first?["transport"]?["gbt"]?["blocks"]?.int == 3)
+        #expect(joined.first?["apdu"]?["hex"]?.string == Hex.encode(plain))
+        #expect(joined.first?["service"]?["type"]?.string == "get-response")
     }
 }
