@@ -59,6 +59,15 @@ extension Analyzer {
             var record = buildRecord(a, decoded: decoded, conversation: &c, direction: dir)
             var assembled: GBTAssembly?
             if let b = record.service.block, b.kind == .generalBlockTransfer {
+                // An empty block acknowledges the other direction's blocks; one below the highest block sent asks
+                // for the rest again (lost-block recovery).
+                if let g = b.gbt, b.rawData?.isEmpty ?? true,
+                   let note = (dir == .clientToServer ? c.gbtServer : c.gbtClient).acknowledgement(g.blockNumberAck)
+                {
+                    record.notes.append(note)
+                }
+                c.gbtClient.idleSeconds = options.limits.idleSeconds
+                c.gbtServer.idleSeconds = options.limits.idleSeconds
                 let (asm, remarks) = dir == .clientToServer
                     ? c.gbtClient.add(b, frames: a.frames, time: a.time)
                     : c.gbtServer.add(b, frames: a.frames, time: a.time)
@@ -170,6 +179,7 @@ extension Analyzer {
         if service.type == "get-response", !requested.isEmpty {
             c.labeller.observe(request: requested, response: service)
         }
+        c.state.blockIdleSeconds = options.limits.idleSeconds
         let obs = c.state.observe(service: service, direction: direction, frames: a.frames, time: a.time)
         if let value = obs.reassembled?.value, requested.count == 1, let object = requested.first {
             c.labeller.learn(object: object, value: value)

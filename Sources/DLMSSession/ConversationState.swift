@@ -21,6 +21,13 @@ public struct ConversationState: Sendable {
 
     public init(id: String) { self.id = id }
 
+    /// Seconds of capture time a GET/SET/ACTION block transfer may wait for its next block before it is dropped
+    /// (`reassembly.expired`); nil = never. Default 120.
+    public var blockIdleSeconds: Double? {
+        get { blocks.idleSeconds }
+        set { blocks.idleSeconds = newValue }
+    }
+
     /// Observes a decoded APDU (plaintext service facts) and returns what the session adds to its record.
     public mutating func observe(service: ServiceFacts, direction: Direction?, frames: [Int], time: Timestamp?)
         -> (block: BlockPosition?, reassembled: Reassembly?, notes: [String], scalerUnits: [ObjectRef: ScalerUnitInfo])
@@ -56,6 +63,11 @@ public struct ConversationState: Sendable {
             let r = blocks.add(b, invokeID: service.invokeID, service: service.type, frames: frames, time: time)
             position = r.position
             reassembled = r.reassembled
+            notes.append(contentsOf: r.notes)
+        } else if !blocks.open.isEmpty {
+            // A normal request or response with the invoke id of an open transfer ends it (aborted, abandoned).
+            let r = blocks.observeUnblocked(type: service.type, invokeID: service.invokeID, result: service.result)
+            position = r.position
             notes.append(contentsOf: r.notes)
         }
 

@@ -62,7 +62,7 @@ struct FrameScanner: Sendable {
         self.framing = framing
         self.limits = limits
         self.numberFramesInternally = numberFramesInternally
-        self.reassembler = HDLCReassembler(maxAPDUBytes: limits.maxAPDUBytes)
+        self.reassembler = HDLCReassembler(maxAPDUBytes: limits.maxAPDUBytes, idleSeconds: limits.idleSeconds)
         self.mbus = MBusAssembler(maxAPDUBytes: limits.maxAPDUBytes)
     }
 

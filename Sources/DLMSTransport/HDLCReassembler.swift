@@ -12,7 +12,9 @@ import DLMSWire
 ///   between the two stations, or the end of the stream ends the sequence with `hdlc.segment-incomplete`.
 /// - The LLC header (E6 E6 00 command, E6 E7 00 response; IEC 62056-46 §8.4.5 / IEC 8802-2) is removed from the
 ///   first segment; without it the APDU is still emitted, with a `hdlc.no-llc` error (Gurux sends its RLRE so).
-/// - Bounded: `maxAPDUBytes` per APDU, `maxLinks` links with pending segments.
+/// - Bounded: `maxAPDUBytes` per APDU and `maxLinks` links with pending segments (`reassembly.limit`), and a
+///   pending sequence whose next segment does not come within `idleSeconds` of capture time is dropped
+///   (`reassembly.expired`, checked when the next frame arrives). Frames without a capture time never expire.
 struct HDLCReassembler {
     struct LinkKey: Hashable {
         var source: UInt32
@@ -48,21 +50,26 @@ struct HDLCReassembler {
     }
 
     static let maxLinks = 64
+    /// Segments per APDU (frames with an empty information field would otherwise grow a sequence without bytes).
+    static let maxSegments = 1 << 16
     static let llcCommand: [UInt8] = [0xE6, 0xE6, 0x00]
     static let llcResponse: [UInt8] = [0xE6, 0xE7, 0x00]
 
     var maxAPDUBytes: Int
+    var idleSeconds: Double?
     var pending: [LinkKey: Pending] = [:]
     /// Order in which links started pending, for eviction at `maxLinks`.
     var pendingOrder: [LinkKey] = []
     var lastIFrame: [LinkKey: LastIFrame] = [:]
 
-    init(maxAPDUBytes: Int) {
+    init(maxAPDUBytes: Int, idleSeconds: Double? = 120) {
         self.maxAPDUBytes = maxAPDUBytes
+        self.idleSeconds = idleSeconds
     }
 
     /// Offers one decoded frame whose checks passed; appends the resulting APDUs and issues to `out`.
     mutating func accept(_ frame: HDLCFrame, into out: inout [TransportEvent]) {
+        if !pendingOrder.isEmpty, let now = frame.time, idleSeconds != nil { expire(now: now, into: &out) }
         let key = LinkKey(frame)
         switch frame.type {
         case .snrm, .disc:
@@ -90,6 +97,38 @@ struct HDLCReassembler {
         pendingOrder.removeAll()
     }
 
+    /// Drops the pending sequences whose last segment is more than `idleSeconds` of capture time before `now`.
+    mutating func expire(now: Timestamp, into out: inout [TransportEvent]) {
+        guard let limit = idleSeconds else { return }
+        func isStale(_ key: LinkKey) -> Bool {
+            guard let last = pending[key]?.segments.last?.time else { return false }
+            return now.seconds(since: last) > limit
+        }
+        // Checked for every frame while segments are pending: nothing is allocated unless a sequence went stale.
+        guard pendingOrder.contains(where: isStale) else { return }
+        var kept: [LinkKey] = []
+        kept.reserveCapacity(pendingOrder.count)
+        for key in pendingOrder {
+            guard let p = pending[key] else { continue }
+            guard let last = p.segments.last?.time, now.seconds(since: last) > limit else {
+                kept.append(key)
+                continue
+            }
+            pending[key] = nil
+            out.append(.issue(TransportIssue(
+                code: "reassembly.expired",
+                message: "HDLC segment sequence of \(p.segments.count) frame(s), \(p.bytes.count) bytes, not continued "
+                    + "within \(Self.seconds(limit)) s of capture time; the partial APDU is dropped",
+                frames: p.frames, time: last)))
+        }
+        pendingOrder = kept
+    }
+
+    /// `120` rather than `120.0` in messages.
+    static func seconds(_ s: Double) -> String {
+        s == s.rounded() && abs(s) < 1e15 ? String(Int64(s)) : String(s)
+    }
+
     // MARK: - Information frames
 
     private mutating func carryInformation(_ frame: HDLCFrame, key: LinkKey, into out: inout [TransportEvent]) {
@@ -115,12 +154,13 @@ struct HDLCReassembler {
         }
         // Taken out of the table while it grows, so that appending does not copy the arrays the table still holds.
         var p = pending.removeValue(forKey: key) ?? Pending()
-        guard p.bytes.count + frame.info.count <= maxAPDUBytes else {
+        guard p.bytes.count + frame.info.count <= maxAPDUBytes, p.segments.count < Self.maxSegments else {
             if !p.segments.isEmpty { pending[key] = p }
             abandon(key, because: "it grew beyond the limit", at: frame, into: &out)
             out.append(.issue(TransportIssue(
                 code: "reassembly.limit",
-                message: "HDLC segments exceed \(maxAPDUBytes) bytes; the partial APDU is dropped",
+                message: "HDLC segments exceed \(maxAPDUBytes) bytes or \(Self.maxSegments) frames; the partial APDU "
+                    + "is dropped",
                 frames: p.frames + frame.frames, time: frame.time)))
             return
         }

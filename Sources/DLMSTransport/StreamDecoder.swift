@@ -28,6 +28,7 @@ public struct StreamDecoder: Sendable {
         set {
             scanner.limits = newValue
             scanner.reassembler.maxAPDUBytes = newValue.maxAPDUBytes
+            scanner.reassembler.idleSeconds = newValue.idleSeconds
         }
     }
     /// When true (raw/hex input), each link frame found is numbered 1, 2, 3, ... and those ordinals are the

@@ -173,5 +173,8 @@ public struct StreamLimits: Sendable {
     public var maxBufferedBytes: Int = 1 << 20
     /// Largest reassembled HDLC APDU, bytes.
     public var maxAPDUBytes: Int = 1 << 20
+    /// Seconds of capture time a pending segment sequence (HDLC) may wait for its next segment before it is
+    /// dropped (`reassembly.expired`); nil = never. Frames without a capture time (raw/hex input) never expire.
+    public var idleSeconds: Double? = 120
     public init() {}
 }

@@ -11,7 +11,10 @@ import DLMSWire
 ///   recovery may fill it), only an APDU joined without its first blocks;
 /// - duplicate (info): "repeated", "received again" (a re-sent block is normal recovery, and is not joined twice);
 /// - aborted (warning): "aborted by the peer", a data-access-result instead of a block ("carries"), a transfer
-///   "restarted at block 1" or "abandoned", "too many block transfers open".
+///   "restarted at block 1" or "abandoned", "too many block transfers open", a size cap (`reassembly.limit:`);
+/// - idle expiry (`reassembly.expired:`, a transfer not continued in time) is reported as missing;
+/// - not reported: recovery in progress ("asks again", "arrived out of order", "arrived late", "joined after
+///   lost-block recovery").
 final class BlockTransferRule: AnomalyRule {
     func observe(_ event: RuleEvent, options: AnomalyOptions, into out: inout [Finding]) {
         switch event {
@@ -41,7 +44,14 @@ final class BlockTransferRule: AnomalyRule {
     }
 
     static func classify(_ note: String) -> (String, Severity)? {
-        if note.contains("so far") || note.hasPrefix("waiting for") || note.hasPrefix("acknowledges") { return nil }
+        if note.contains("so far") || note.hasPrefix("waiting for") || note.hasPrefix("acknowledges")
+            || note.hasPrefix("asks again") || note.contains("arrived") || note.hasPrefix("joined after")
+        {
+            return nil
+        }
+        // Bounds of the reassembly buffers: a transfer dropped for its size or its idleness.
+        if note.hasPrefix("reassembly.limit") { return ("block.aborted", .warning) }
+        if note.hasPrefix("reassembly.expired") { return ("block.missing", .warning) }
         if note.contains("repeated") || note.contains("received again") { return ("block.duplicate", .info) }
         if note.contains("aborted") || note.contains("abandoned") || note.contains("restarted at block 1")
             || note.contains("too many block transfers") || note.hasPrefix("block ") && note.contains(" carries ")
