@@ -26,17 +26,7 @@ extension Analyzer {
             }
             guard let f = frame else { break }
             dump?.write(f)
-            summary.frames += 1
-            summary.bytes += f.data.count
-            switch PacketDecoder.decode(f, defragmenter: &defragmenter) {
-            case .ignored:
-                break
-            case .malformed(let e):
-                emitError(code: e.code, message: e.message, frames: [f.number], time: f.time, conversation: "-",
-                          direction: nil, offset: e.offset)
-            case .packet(let p):
-                for ev in reassembler.process(p) { handle(ev) }
-            }
+            process(f)
             checkCount(count, stop)
         }
         for ev in reassembler.finish() { handle(ev) }

@@ -125,19 +125,24 @@ public final class Analyzer {
                 break
             }
             guard let f = frame, stop?.isSet != true else { break }
-            summary.frames += 1
-            summary.bytes += f.data.count
-            switch PacketDecoder.decode(f, defragmenter: &defragmenter) {
-            case .ignored:
-                continue
-            case .malformed(let e):
-                emitError(code: e.code, message: e.message, frames: [f.number], time: f.time, conversation: "-",
-                          direction: nil, offset: e.offset)
-            case .packet(let p):
-                for ev in reassembler.process(p) { handle(ev) }
-            }
+            process(f)
         }
         for ev in reassembler.finish() { handle(ev) }
+    }
+
+    /// One captured frame (file or interface): link, IP and TCP/UDP, then the streams.
+    func process(_ f: CapturedFrame) {
+        summary.frames += 1
+        summary.bytes += f.data.count
+        switch PacketDecoder.decode(f, defragmenter: &defragmenter) {
+        case .ignored:
+            break
+        case .malformed(let e):
+            emitError(code: e.code, message: e.message, frames: [f.number], time: f.time, conversation: "-",
+                      direction: nil, offset: e.offset)
+        case .packet(let p):
+            for ev in reassembler.process(p) { handle(ev) }
+        }
     }
 
     func handle(_ ev: StreamEvent) {
