@@ -43,7 +43,15 @@ public final class TextRenderer: Renderer {
 
     /// Adds text in order with the records (finding lines under the APDU they concern).
     public func appendText(_ s: String) {
-        out += s
+        // Under the record it concerns: before the blank line that closes that record, when it is still here.
+        let n = out.bytes.count
+        if n >= 2, out.bytes[n - 1] == 0x0A, out.bytes[n - 2] == 0x0A {
+            out.bytes.removeLast()
+            out += s
+            out.bytes.append(0x0A)
+        } else {
+            out += s
+        }
         if flushEachRecord || out.bytes.count > 1 << 16 { emit() }
     }
 
