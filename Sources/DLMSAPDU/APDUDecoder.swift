@@ -27,7 +27,8 @@ public enum APDUDecoder {
         } catch {
             p.errors.append(error)
         }
-        return DecodedAPDU(tag: tag, type: type, fields: p.fields, facts: p.facts, errors: p.errors)
+        let tree: DecodedAPDU.Tree = options.buildTree ? .built(p.fields) : .deferred(bytes, options)
+        return DecodedAPDU(tag: tag, type: type, tree: tree, facts: p.facts, errors: p.errors)
     }
 }
 

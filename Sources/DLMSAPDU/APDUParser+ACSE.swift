@@ -356,8 +356,9 @@ extension APDUParser {
         if try r.u8("dedicated-key flag") != 0 {
             let key = try r.octetString("dedicated-key")
             f.dedicatedKey = Array(key)
-            add("dedicated_key", options.showSecrets ? .bytes(key) : .string("********"),
-                meaning: options.showSecrets ? nil : "\(key.count)-byte key (hidden)", at: kAt)
+            let show = options.showSecrets
+            add("dedicated_key", show ? .bytes(key) : .string("********"),
+                meaning: show ? nil : "\(key.count)-byte key (hidden)", at: kAt)
         }
         let raAt = r.offset
         if try r.u8("response-allowed flag") != 0 {

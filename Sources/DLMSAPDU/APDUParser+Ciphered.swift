@@ -110,8 +110,9 @@ extension APDUParser {
         let other = try octets("other_information")
         let cAt = r.offset
         let content = try r.octetString("content")
+        let contentFields = nested(content) ?? []
         add(Node("content", .bytes(content), meaning: content.first.flatMap { APDUNames.apduType($0) }, offset: cAt,
-                 children: nested(content) ?? []))
+                 children: contentFields))
         var protection = ProtectionFacts(kind: "general-signing", securityControl: 0, invocationCounter: 0,
                                          payload: Array(content))
         protection.transactionID = Array(transaction)
@@ -148,8 +149,9 @@ extension APDUParser {
             let text = payload.prefix(payload.count - 12)
             if sc & 0x20 == 0 {
                 // Authentication only: the APDU is in clear (its tag is not verified here; DLMSSecurity does that).
+                let textFields = nested(text) ?? []
                 add(Node("plain_text", .bytes(text), meaning: text.first.flatMap { APDUNames.apduType($0) },
-                         offset: contentBase + 5, children: nested(text) ?? []))
+                         offset: contentBase + 5, children: textFields))
             } else {
                 add("ciphered_text", .bytes(text), at: contentBase + 5)
             }

@@ -9,6 +9,9 @@ struct APDUParser {
     var facts: ServiceFacts
     var errors: [DecodeError] = []
     let options: DecodeOptions
+    /// False when the caller wants facts and errors only (`DecodeOptions.buildTree`): `add` and `group` then build
+    /// no nodes (their arguments are autoclosures, never evaluated), and the tree is made later, on demand.
+    let tree: Bool
     /// Nesting of APDUs inside APDUs (general-signing content, authentication-only plaintext).
     var depth = 0
 
@@ -16,7 +19,8 @@ struct APDUParser {
         self.r = ByteReader(bytes)
         self.facts = ServiceFacts(type: type)
         self.options = options
-        fields.reserveCapacity(6)
+        self.tree = options.buildTree
+        if tree { fields.reserveCapacity(6) }
     }
 
     /// The deepest APDU-in-APDU nesting decoded (a signed APDU holding an authenticated one is depth 2).
@@ -47,24 +51,35 @@ struct APDUParser {
 
     // MARK: - Tree building
 
-    mutating func add(_ node: Node) { fields.append(node) }
+    // The node arguments are autoclosures: without a tree they are never evaluated (no names looked up, no strings
+    // formatted, no nodes allocated). Anything with a side effect (reading bytes, setting facts, `nested`) must
+    // therefore be done before the call, never inside its arguments.
+    mutating func add(_ node: @autoclosure () -> Node) {
+        if tree { fields.append(node()) }
+    }
 
-    mutating func add(_ name: String, _ value: Node.Value, meaning: String? = nil, at offset: Int) {
-        fields.append(Node(name, value, meaning: meaning, offset: offset))
+    mutating func add(_ name: String, _ value: @autoclosure () -> Node.Value, meaning: @autoclosure () -> String? = nil,
+                      at offset: Int) {
+        if tree { fields.append(Node(name, value(), meaning: meaning(), offset: offset)) }
     }
 
     /// Decodes a group's children with `body`. The group is kept, with what was decoded, when `body` throws.
-    mutating func group(_ name: String, _ value: Node.Value = .none, meaning: String? = nil, at offset: Int,
+    mutating func group(_ name: String, _ value: @autoclosure () -> Node.Value = .none,
+                        meaning: @autoclosure () -> String? = nil, at offset: Int,
                         isList: Bool = false, _ body: (inout APDUParser) throws(DecodeError) -> Void)
         throws(DecodeError)
     {
+        guard tree else {
+            try body(&self)
+            return
+        }
         let outer = fields
         fields = []
         var failure: DecodeError?
         do { try body(&self) } catch { failure = error }
         let children = fields
         fields = outer
-        fields.append(Node(name, value, meaning: meaning, offset: offset, children: children, isList: isList))
+        fields.append(Node(name, value(), meaning: meaning(), offset: offset, children: children, isList: isList))
         if let failure { throw failure }
     }
 
@@ -107,7 +122,7 @@ struct APDUParser {
         facts.invokeID = UInt32(b & 0x0F)
         facts.confirmed = b & 0x40 != 0
         facts.priorityHigh = b & 0x80 != 0
-        fields.append(Node("invoke_id_and_priority", .uint(UInt64(b)), offset: at, children: [
+        add(Node("invoke_id_and_priority", .uint(UInt64(b)), offset: at, children: [
             Node("invoke_id", .uint(UInt64(b & 0x0F)), offset: at),
             Node("service_class", .string(b & 0x40 != 0 ? "confirmed" : "unconfirmed"), offset: at),
             Node("priority", .string(b & 0x80 != 0 ? "high" : "normal"), offset: at),
@@ -122,7 +137,7 @@ struct APDUParser {
         facts.invokeID = v & 0xFF_FFFF
         facts.confirmed = v & 0x4000_0000 != 0
         facts.priorityHigh = v & 0x8000_0000 != 0
-        fields.append(Node("long_invoke_id_and_priority", .uint(UInt64(v)), offset: at, children: [
+        add(Node("long_invoke_id_and_priority", .uint(UInt64(v)), offset: at, children: [
             Node("invoke_id", .uint(UInt64(v & 0xFF_FFFF)), offset: at),
             Node("self_descriptive", .bool(v & 0x2000_0000 != 0), offset: at),
             Node("processing_option", .string(v & 0x1000_0000 != 0 ? "break-on-error" : "continue-on-error"),
@@ -181,7 +196,7 @@ struct APDUParser {
             let paramReader = p.r
             let params = try p.r.data()
             p.add("access_parameters", .data(params), at: paramAt)
-            if let described = Self.describeSelection(selector, params, at: paramReader) { p.add(described) }
+            if p.tree, let described = Self.describeSelection(selector, params, at: paramReader) { p.add(described) }
         }
     }
 

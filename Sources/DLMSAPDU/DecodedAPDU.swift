@@ -3,6 +3,10 @@ import DLMSWire
 /// One decoded APDU: its wire type, an annotated tree of its fields, the flat facts the session layer and the JSON
 /// `"service"` object need, and the problems found inside it. Decoding never throws: a malformed APDU still yields
 /// a record whose `errors` say what is wrong and where.
+///
+/// The tree may be deferred (`DecodeOptions.buildTree` false): the APDU then keeps a slice of its bytes and builds
+/// `fields` when first read, by decoding again (each read decodes again; a renderer reads it once). Facts and errors
+/// are always decoded at once, since the session needs them.
 public struct DecodedAPDU: Sendable {
     /// The first byte.
     public var tag: UInt8
@@ -10,16 +14,48 @@ public struct DecodedAPDU: Sendable {
     /// `general-block-transfer`, `data-notification`, `exception-response`, ... or `unknown`.
     public var type: String
     /// The decoded fields: the children of the JSON `"apdu"` object after `type` and `hex`.
-    public var fields: [Node]
+    public var fields: [Node] {
+        get {
+            switch tree {
+            case .built(let nodes): return nodes
+            case .deferred(let bytes, let options):
+                var o = options
+                o.buildTree = true
+                return APDUDecoder.decode(bytes, options: o).fields
+            }
+        }
+        set { tree = .built(newValue) }
+    }
     public var facts: ServiceFacts
     public var errors: [DecodeError]
+    var tree: Tree
+
+    /// The fields as built, or what is needed to build them.
+    enum Tree: Sendable {
+        case built([Node])
+        case deferred(ArraySlice<UInt8>, DecodeOptions)
+    }
 
     public init(tag: UInt8, type: String, fields: [Node] = [], facts: ServiceFacts, errors: [DecodeError] = []) {
         self.tag = tag
         self.type = type
-        self.fields = fields
+        self.tree = .built(fields)
         self.facts = facts
         self.errors = errors
+    }
+
+    init(tag: UInt8, type: String, tree: Tree, facts: ServiceFacts, errors: [DecodeError]) {
+        self.tag = tag
+        self.type = type
+        self.tree = tree
+        self.facts = facts
+        self.errors = errors
+    }
+
+    /// True when `fields` is built on demand (the decode was asked for facts only).
+    public var isTreeDeferred: Bool {
+        if case .deferred = tree { return true }
+        return false
     }
 }
 
@@ -27,7 +63,13 @@ public struct DecodedAPDU: Sendable {
 public struct DecodeOptions: Sendable {
     /// Show LLS passwords in clear instead of masked.
     public var showSecrets: Bool = false
-    public init(showSecrets: Bool = false) { self.showSecrets = showSecrets }
+    /// Build the annotated tree (`DecodedAPDU.fields`) while decoding. False when nothing may read it (decoding
+    /// only, or a renderer that shows no trees): the tree is then built only if `fields` is read.
+    public var buildTree: Bool = true
+    public init(showSecrets: Bool = false, buildTree: Bool = true) {
+        self.showSecrets = showSecrets
+        self.buildTree = buildTree
+    }
 }
 
 /// A COSEM object named by a service: class, logical name and attribute or method.

@@ -26,6 +26,8 @@ public final class Analyzer {
     var currentSource = ""
 
     let engine: SecurityEngine
+    /// How APDUs are decoded: the tree only when the renderer reads it.
+    let decodeOptions: DecodeOptions
     /// Warnings about the inputs (keyring permissions, ...) for the caller to show on stderr.
     public private(set) var warnings: [String] = []
     /// Status lines of live inputs (tap connected, dropped, retrying), shown on stderr as they happen.
@@ -52,7 +54,8 @@ public final class Analyzer {
             }
         }
         warnings = keyring.warnings.map(\.description)
-        engine = SecurityEngine(keyring: keyring, decodeOptions: DecodeOptions(showSecrets: options.showSecrets))
+        decodeOptions = DecodeOptions(showSecrets: options.showSecrets, buildTree: renderer.needsAPDUTrees)
+        engine = SecurityEngine(keyring: keyring, decodeOptions: decodeOptions)
     }
 
     // MARK: - Entry points

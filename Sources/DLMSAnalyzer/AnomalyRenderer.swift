@@ -33,6 +33,8 @@ public final class AnomalyRenderer: Renderer {
         }
     }
 
+    public var needsAPDUTrees: Bool { onlyAnomalies ? false : inner.needsAPDUTrees }
+
     public func begin() { inner.begin() }
 
     public func render(_ record: Record) {

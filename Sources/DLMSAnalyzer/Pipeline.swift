@@ -39,7 +39,7 @@ extension Analyzer {
         }
         switch e {
         case .apdu(let a):
-            let decoded = APDUDecoder.decode(a.bytes[...], options: DecodeOptions(showSecrets: options.showSecrets))
+            let decoded = APDUDecoder.decode(a.bytes[...], options: decodeOptions)
             var hint = InherentDirection.of(apduType: decoded.type)
             if hint == nil, let p = decoded.facts.protection, p.systemTitle != nil {
                 // general-* carry the sender's system title, so they can be opened before the direction is
@@ -78,8 +78,7 @@ extension Analyzer {
             if let asm = assembled {
                 // The joined APDU is an APDU of its own: decoded, decrypted and tracked like any other.
                 let inner = TransportAPDU(kind: a.kind, bytes: asm.bytes, frames: asm.frames, time: asm.time)
-                let innerDecoded = APDUDecoder.decode(asm.bytes[...],
-                                                      options: DecodeOptions(showSecrets: options.showSecrets))
+                let innerDecoded = APDUDecoder.decode(asm.bytes[...], options: decodeOptions)
                 var r = buildRecord(inner, decoded: innerDecoded, conversation: &c, direction: dir)
                 r.gbt = GBTOrigin(blocks: asm.blocks)
                 r.notes.insert(contentsOf: asm.notes, at: 0)

@@ -9,6 +9,8 @@ public final class XMLRenderer: Renderer {
     let sink: any OutputSink
     let writer: XMLDocumentWriter
     let flushEachRecord: Bool
+    /// The XML is written from the APDU bytes, not from the annotated tree.
+    public var needsAPDUTrees: Bool { false }
     let source: String?
     var closed = false
 

@@ -26,6 +26,7 @@ final class NullRenderer: Renderer {
     func begin() {}
     func render(_ record: Record) { count += 1 }
     func end() {}
+    var needsAPDUTrees: Bool { false }
 }
 
 func now() -> Double {

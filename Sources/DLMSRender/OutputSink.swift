@@ -72,4 +72,11 @@ public protocol Renderer: AnyObject {
     func begin()
     func render(_ record: Record)
     func end()
+    /// Whether this renderer reads `DecodedAPDU.fields` (the annotated tree). When false the pipeline decodes
+    /// facts only and a tree is built only if something reads it after all.
+    var needsAPDUTrees: Bool { get }
+}
+
+extension Renderer {
+    public var needsAPDUTrees: Bool { true }
 }
