@@ -113,10 +113,27 @@ public struct ServiceFacts: Sendable {
     /// The data values the service carries (get/set/action data, notification body), in order.
     public var values: [DataValue] = []
     public var block: BlockFacts?
-    public var association: AssociationFacts?
-    public var protection: ProtectionFacts?
+    /// ACSE facts (AARQ/AARE/RLRQ/RLRE, or an initiate). Stored boxed, like `protection`: most APDUs have neither,
+    /// and the facts are copied along with every record, so they stay a pointer wide instead of a few hundred bytes
+    /// of fields to copy and retain.
+    public var association: AssociationFacts? {
+        get { associationBox?.value }
+        set { associationBox = newValue.map(FactsBox.init) }
+    }
+    public var protection: ProtectionFacts? {
+        get { protectionBox?.value }
+        set { protectionBox = newValue.map(FactsBox.init) }
+    }
+    var associationBox: FactsBox<AssociationFacts>?
+    var protectionBox: FactsBox<ProtectionFacts>?
 
     public init(type: String) { self.type = type }
+}
+
+/// An immutable heap box: a value type's large, rarely present part, shared by copies (replaced, never mutated).
+final class FactsBox<Value: Sendable>: Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// One block of a block transfer (service-specific datablocks/pblocks, or general-block-transfer).

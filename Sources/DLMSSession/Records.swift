@@ -106,7 +106,13 @@ public struct APDURecord: Sendable {
     public var transport: TransportKind
     public var bytes: [UInt8]
     public var decoded: DecodedAPDU
-    public var security: SecurityResult?
+    /// The unprotection of a ciphered APDU. Stored boxed: most APDUs have none, and a record is moved and copied
+    /// along the pipeline, so this stays a pointer wide instead of a whole second decoded APDU inline.
+    public var security: SecurityResult? {
+        get { securityBox?.value }
+        set { securityBox = newValue.map(RecordBox.init) }
+    }
+    @usableFromInline var securityBox: RecordBox<SecurityResult>?
     /// Facts of the innermost service APDU (after protection layers are removed, when they could be).
     public var service: ServiceFacts
     public var block: BlockPosition?
@@ -141,7 +147,7 @@ public struct APDURecord: Sendable {
         self.transport = transport
         self.bytes = bytes
         self.decoded = decoded
-        self.security = security
+        self.securityBox = security.map(RecordBox.init)
         self.service = service
         self.block = block
         self.reassembled = reassembled
@@ -149,6 +155,12 @@ public struct APDURecord: Sendable {
         self.notes = notes
         self.scalerUnits = scalerUnits
     }
+}
+
+/// An immutable heap box: a record's large, rarely present part, shared by copies (replaced, never mutated).
+@usableFromInline final class RecordBox<Value: Sendable>: Sendable {
+    @usableFromInline let value: Value
+    @usableFromInline init(_ value: Value) { self.value = value }
 }
 
 /// Finds the secrets an APDU carries, so renderers can mask them.
