@@ -24,6 +24,10 @@ public final class Analyzer {
     var reassembler = TCPReassembler()
     var defragmenter = IPDefragmenter()
     var currentSource = ""
+    /// Event arrays reused from packet to packet (taken out while in use, put back emptied with their capacity):
+    /// a fresh array per packet and per stream chunk cost an allocation each.
+    var streamEventScratch: [StreamEvent] = []
+    var transportEventScratch: [TransportEvent] = []
 
     let engine: SecurityEngine
     /// How APDUs are decoded: the tree only when the renderer reads it.
@@ -144,7 +148,13 @@ public final class Analyzer {
             emitError(code: e.code, message: e.message, frames: [f.number], time: f.time, conversation: "-",
                       direction: nil, offset: e.offset)
         case .packet(let p):
-            for ev in reassembler.process(p) { handle(ev) }
+            var events = streamEventScratch
+            streamEventScratch = []
+            reassembler.process(p, into: &events)
+            // By index: each event is passed borrowed, not copied out of the array as a for-in would.
+            for i in events.indices { handle(events[i]) }
+            events.removeAll(keepingCapacity: events.capacity <= 256)
+            streamEventScratch = events
         }
     }
 
@@ -175,11 +185,19 @@ public final class Analyzer {
                 box = StreamBox(StreamDecoder(framing: .auto, limits: options.limits))
                 streams[skey] = box
             }
-            let events = c.carrier == "udp"
-                ? box.decoder.feedRecord(bytes, frame: frame, time: time)
-                : box.decoder.feed(bytes, frame: frame, time: time)
+            var events = transportEventScratch
+            transportEventScratch = []
+            if c.carrier == "udp" {
+                box.decoder.feedRecord(bytes, frame: frame, time: time, into: &events)
+            } else {
+                box.decoder.feed(bytes, frame: frame, time: time, into: &events)
+            }
             // The conversation was looked up above: handing it over saves a table lookup per event.
-            for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to), conversation: c) }
+            for i in events.indices {
+                handleTransport(events[i], key: key, from: .endpoint(from), to: .endpoint(to), conversation: c)
+            }
+            events.removeAll(keepingCapacity: events.capacity <= 256)
+            transportEventScratch = events
         case .gap(let id, let from, let to, let missing, let frame, let time):
             let key = ConversationKey.connection(id)
             let c = conversation(key, carrier: "tcp")

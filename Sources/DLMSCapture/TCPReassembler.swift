@@ -72,6 +72,13 @@ public struct TCPReassembler: Sendable {
 
     public mutating func process(_ p: Packet) -> [StreamEvent] {
         var out: [StreamEvent] = []
+        process(p, into: &out)
+        return out
+    }
+
+    /// `process(_:)` appending to the caller's array: a caller that reuses one array (emptied, capacity kept)
+    /// allocates nothing per packet for the events.
+    public mutating func process(_ p: Packet, into out: inout [StreamEvent]) {
         lastFrame = p.frame
         if let t = p.time { lastTime = t }
         tick &+= 1
@@ -81,7 +88,6 @@ public struct TCPReassembler: Sendable {
         case .udp: processUDP(p, key, &out)
         case .tcp: processTCP(p, key, &out)
         }
-        return out
     }
 
     /// End of the capture: every open connection delivers what it holds (reporting holes) and is closed with

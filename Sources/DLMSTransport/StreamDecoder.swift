@@ -51,7 +51,15 @@ public struct StreamDecoder: Sendable {
     /// Feeds the next chunk of the stream, carried by capture frame `frame` at `time`.
     public mutating func feed(_ bytes: ArraySlice<UInt8>, frame: Int, time: Timestamp?) -> [TransportEvent] {
         var out: [TransportEvent] = []
-        guard !bytes.isEmpty else { return out }
+        feed(bytes, frame: frame, time: time, into: &out)
+        return out
+    }
+
+    /// `feed(_:frame:time:)` appending to the caller's array: a caller that reuses one array (emptied, capacity
+    /// kept) allocates nothing per chunk for the events.
+    public mutating func feed(_ bytes: ArraySlice<UInt8>, frame: Int, time: Timestamp?,
+                              into out: inout [TransportEvent]) {
+        guard !bytes.isEmpty else { return }
         let chunkStart = bufferBase + buffer.count
         marks.append(start: chunkStart, count: bytes.count, frame: frame, time: time)
         if framing == .bare {
@@ -60,7 +68,7 @@ public struct StreamDecoder: Sendable {
             scanner.emitBare(input, into: &out)
             bufferBase = chunkStart + bytes.count
             marks.discard(before: bufferBase)
-            return out
+            return
         }
         if buffer.isEmpty {
             // Fast path: scan the caller's bytes in place and keep only an unfinished tail.
@@ -85,7 +93,6 @@ public struct StreamDecoder: Sendable {
             dropBuffer()
         }
         marks.discard(before: bufferBase)
-        return out
     }
 
     /// `missing` bytes of the stream were lost (TCP gap): drop partial state and resynchronise.
@@ -176,13 +183,20 @@ extension StreamDecoder {
     /// frames or one bare APDU; nothing is carried over to the next record except HDLC segmentation state.
     public mutating func feedRecord(_ bytes: ArraySlice<UInt8>, frame: Int, time: Timestamp?) -> [TransportEvent] {
         var out: [TransportEvent] = []
-        guard !bytes.isEmpty else { return out }
+        feedRecord(bytes, frame: frame, time: time, into: &out)
+        return out
+    }
+
+    /// `feedRecord(_:frame:time:)` appending to the caller's array.
+    public mutating func feedRecord(_ bytes: ArraySlice<UInt8>, frame: Int, time: Timestamp?,
+                                    into out: inout [TransportEvent]) {
+        guard !bytes.isEmpty else { return }
         var recordMarks = ChunkMarks()
         recordMarks.append(start: 0, count: bytes.count, frame: frame, time: time)
         let input = FrameScanner.Input(data: bytes, base: 0, final: true, record: true, marks: recordMarks)
         if framing == .bare || (framing == .auto && !Self.startsFrame(bytes, limits: limits)) {
             scanner.emitBare(input, into: &out)
-            return out
+            return
         }
         // The stream's own state (junk run, shared flag, wrapper skip) is not the record's.
         let saved = (scanner.junk, scanner.closingFlagAt, scanner.skip)
@@ -192,7 +206,7 @@ extension StreamDecoder {
         _ = scanner.scan(input, into: &out)
         scanner.flushJunk(into: &out)
         (scanner.junk, scanner.closingFlagAt, scanner.skip) = saved
-        return out
+        return
     }
 
     /// Does a record start with a link frame (HDLC flag + frame format type 3, or a plausible wrapper header)?
