@@ -29,6 +29,12 @@ struct HDLCReassembler {
             destinationSize = f.destination.size
         }
 
+        /// One word hashed instead of four (an HDLC address value has at most 28 bits; the sizes follow from the
+        /// values in practice and still take part in `==`).
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(UInt64(source) << 32 | UInt64(destination))
+        }
+
         var reversed: LinkKey {
             var k = self
             swap(&k.source, &k.destination)
@@ -140,7 +146,8 @@ struct HDLCReassembler {
                     frames: frame.frames, time: frame.time)))
                 return
             }
-            if let p = pending[key], let prev = p.segments.last?.sendSequence, ns != (prev &+ 1) & 7 {
+            if !pending.isEmpty, let p = pending[key], let prev = p.segments.last?.sendSequence,
+               ns != (prev &+ 1) & 7 {
                 abandon(key, because: "I-frame N(S)=\(ns) where N(S)=\((prev &+ 1) & 7) was expected", at: frame,
                         into: &out)
             }
@@ -230,7 +237,7 @@ struct HDLCReassembler {
     /// §6.11.4), whether or not its N(R) or P/F changed.
     private func isRetransmission(_ frame: HDLCFrame, ns: UInt8, key: LinkKey) -> Bool {
         if let last = lastIFrame[key], last.sendSequence == ns, last.info == frame.info { return true }
-        guard let p = pending[key] else { return false }
+        guard !pending.isEmpty, let p = pending[key] else { return false }
         for s in p.segments.suffix(7) where s.sendSequence == ns && s.info == frame.info { return true }
         return false
     }
