@@ -15,21 +15,13 @@ extension Analyzer {
     public func analyseInterface(_ source: LiveInterfaceSource, dump: PcapDumpWriter?, stop: StopFlag,
                                  count: Int?) {
         currentSource = source.interface
-        while true {
-            let frame: CapturedFrame?
-            do {
-                frame = try source.next()
-            } catch {
-                emitError(code: "capture.read", message: error.description, frames: [], time: nil,
-                          conversation: "-", direction: nil, offset: nil)
-                break
-            }
-            guard let f = frame else { break }
+        var live = source
+        readFrames(from: &live) { f in
             dump?.write(f)
             process(f)
             checkCount(count, stop)
+            return true
         }
-        for ev in reassembler.finish() { handle(ev) }
         flushStreams()
     }
 

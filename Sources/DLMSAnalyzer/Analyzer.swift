@@ -122,6 +122,16 @@ public final class Analyzer {
         } catch {
             throw AnalyzerError(error.description)
         }
+        readFrames(from: &source) { f in
+            guard stop?.isSet != true else { return false }
+            process(f)
+            return true
+        }
+    }
+
+    /// Feeds every frame of `source` to `body` until the source ends, a read fails (reported, as the end of the
+    /// capture) or `body` returns false; then flushes the TCP reassembler. Files and interfaces share it.
+    func readFrames<S: FrameSource>(from source: inout S, _ body: (CapturedFrame) -> Bool) {
         while true {
             let frame: CapturedFrame?
             do {
@@ -131,8 +141,7 @@ public final class Analyzer {
                           conversation: "-", direction: nil, offset: nil)
                 break
             }
-            guard let f = frame, stop?.isSet != true else { break }
-            process(f)
+            guard let f = frame, body(f) else { break }
         }
         for ev in reassembler.finish() { handle(ev) }
     }
