@@ -131,15 +131,21 @@ public final class AnomalyEngine {
     public func writeSummary(into j: inout JSONBuffer) {
         j.key("anomalies")
         j.beginObject()
-        j.field("total", countsByCode.values.reduce(0, +))
+        Self.writeCounts(bySeverity: countsBySeverity, byCode: countsByCode, into: &j)
+        j.endObject()
+    }
+
+    /// `"total"`, `"by_severity"` (worst first, zeros included) and `"by_code"` (sorted) members: the summary's
+    /// and the audit report's shape.
+    static func writeCounts(bySeverity: [Severity: Int], byCode: [String: Int], into j: inout JSONBuffer) {
+        j.field("total", byCode.values.reduce(0, +))
         j.key("by_severity")
         j.beginObject()
-        for s in Severity.allCases.reversed() { j.field(s.description, countsBySeverity[s] ?? 0) }
+        for s in Severity.allCases.reversed() { j.field(s.description, bySeverity[s] ?? 0) }
         j.endObject()
         j.key("by_code")
         j.beginObject()
-        for (code, n) in countsByCode.sorted(by: { $0.key < $1.key }) { j.field(code, n) }
-        j.endObject()
+        for (code, n) in byCode.sorted(by: { $0.key < $1.key }) { j.field(code, n) }
         j.endObject()
     }
 

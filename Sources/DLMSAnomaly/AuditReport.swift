@@ -221,15 +221,7 @@ public final class AuditReport {
         j.endObject()
         j.key("findings")
         j.beginObject()
-        j.field("total", findingsByCode.values.reduce(0, +))
-        j.key("by_severity")
-        j.beginObject()
-        for s in Severity.allCases.reversed() { j.field(s.description, findingsBySeverity[s] ?? 0) }
-        j.endObject()
-        j.key("by_code")
-        j.beginObject()
-        for (k, v) in findingsByCode.sorted(by: { $0.key < $1.key }) { j.field(k, v) }
-        j.endObject()
+        AnomalyEngine.writeCounts(bySeverity: findingsBySeverity, byCode: findingsByCode, into: &j)
         j.field("in_timeline", timeline.count)
         j.field("dropped_from_timeline", droppedFindings)
         j.endObject()
