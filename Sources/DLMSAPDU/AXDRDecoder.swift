@@ -120,6 +120,101 @@ public enum AXDR {
         }
     }
 
+    // MARK: - Validation without values
+
+    /// Checks one tagged `Data` value and moves past it without building it: the same checks, in the same order,
+    /// as `decodeData(_:depth:)`, so it throws the same error (code, message, offset) where that would, and leaves
+    /// the reader where that would. For data decoded only if a renderer shows it (reassembled block transfers).
+    public static func skipData(_ r: inout ByteReader, depth: Int = 0) throws(DecodeError) {
+        let start = r.offset
+        guard depth <= maximumDepth else {
+            throw DecodeError("axdr.too-deep", "data nested deeper than \(maximumDepth) levels", offset: start)
+        }
+        guard let tag = r.readUInt8() else { throw truncated("data tag", start) }
+        switch tag {
+        case 1, 2:
+            let n = try length(&r, "element count", start)
+            guard n <= r.remaining else {
+                throw DecodeError("axdr.bad-count", "\(n) elements announced, \(r.remaining) bytes left",
+                                  offset: start)
+            }
+            let inner = depth + 1
+            for _ in 0..<n {
+                // Fast path for the common leaves (fixed-width values, short octet-strings) of a well-formed
+                // buffer; anything else, and any leaf that does not fit, takes the full path and its error.
+                if inner <= maximumDepth, let t = r.peekUInt8() {
+                    if let w = fixedWidth(t), r.skip(1 + w) { continue }
+                    if t == 9 || t == 10 || t == 12, let len = r.peekUInt8(at: 1), len < 0x80, r.skip(2 + Int(len)) {
+                        continue
+                    }
+                }
+                try skipData(&r, depth: inner)
+            }
+        case 19:
+            try skipCompactArray(&r, start: start, depth: depth)
+        default:
+            try skipContent(tag: tag, &r, start: start)
+        }
+    }
+
+    /// `decodeContent(tag:_:start:)` without the value: same bytes consumed, same errors.
+    @inline(__always)
+    static func skipContent(tag: UInt8, _ r: inout ByteReader, start: Int) throws(DecodeError) {
+        if let w = fixedWidth(tag) {
+            guard r.skip(w) else { throw truncated(DataValue.typeName(tag: tag) ?? "data", start) }
+            return
+        }
+        switch tag {
+        case 4:
+            let bits = try length(&r, "bit-string length", start)
+            let nbytes = bits / 8 + (bits % 8 == 0 ? 0 : 1)
+            guard r.skip(nbytes) else { throw truncated("bit-string", start) }
+        case 9, 10, 12:
+            let n = try length(&r, "string length", start)
+            guard r.skip(n) else { throw truncated(DataValue.typeName(tag: tag) ?? "string", start) }
+        default:
+            throw DecodeError("axdr.unknown-type", "unknown data type tag \(tag)", offset: start)
+        }
+    }
+
+    /// `decodeCompactArray` without the elements (the type description is still decoded: it is small).
+    static func skipCompactArray(_ r: inout ByteReader, start: Int, depth: Int) throws(DecodeError) {
+        let desc = try decodeTypeDescription(&r, depth: depth + 1)
+        let n = try length(&r, "compact-array contents length", start)
+        guard let content = r.readSlice(n) else { throw truncated("compact-array contents", start) }
+        var cr = ByteReader(content)
+        let width = minimumWidth(desc)
+        guard width > 0 else {
+            if content.isEmpty { return }
+            throw DecodeError("axdr.bad-compact-array",
+                              "elements of this type description take no bytes, but \(n) content bytes follow",
+                              offset: start)
+        }
+        while !cr.isAtEnd { try skipTyped(desc, &cr, depth: depth + 1) }
+    }
+
+    /// `decodeTyped` without the value.
+    static func skipTyped(_ desc: TypeDescription, _ r: inout ByteReader, depth: Int) throws(DecodeError) {
+        let start = r.offset
+        guard depth <= maximumDepth else {
+            throw DecodeError("axdr.too-deep", "compact-array nested too deeply", offset: start)
+        }
+        switch desc {
+        case .simple(let tag):
+            try skipContent(tag: tag, &r, start: start)
+        case .array(let count, let element):
+            let width = minimumWidth(element)
+            guard count == 0 || width > 0 else {
+                throw DecodeError("axdr.bad-type-description", "array of \(count) elements that take no bytes",
+                                  offset: start)
+            }
+            guard count <= r.remaining / max(width, 1) else { throw truncated("compact-array element", start) }
+            for _ in 0..<count { try skipTyped(element, &r, depth: depth + 1) }
+        case .structure(let descs):
+            for d in descs { try skipTyped(d, &r, depth: depth + 1) }
+        }
+    }
+
     // MARK: - Compact array
 
     ///     compact-array ::= SEQUENCE { contents-description [0] TypeDescription,

@@ -126,6 +126,10 @@ public struct ServiceFacts: Sendable {
     }
     var associationBox: FactsBox<AssociationFacts>?
     var protectionBox: FactsBox<ProtectionFacts>?
+    /// `association != nil`, without copying the facts out of their box (checked for every APDU).
+    public var hasAssociation: Bool { associationBox != nil }
+    /// `protection != nil`, without copying the facts out of their box.
+    public var hasProtection: Bool { protectionBox != nil }
 
     public init(type: String) { self.type = type }
 }

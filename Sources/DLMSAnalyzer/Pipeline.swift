@@ -41,7 +41,7 @@ extension Analyzer {
         case .apdu(let a):
             let decoded = APDUDecoder.decode(a.bytes[...], options: decodeOptions)
             var hint = InherentDirection.of(apduType: decoded.type)
-            if hint == nil, let p = decoded.facts.protection, p.systemTitle != nil {
+            if hint == nil, decoded.facts.hasProtection, let p = decoded.facts.protection, p.systemTitle != nil {
                 // general-* carry the sender's system title, so they can be opened before the direction is
                 // known; the plaintext's type then tells it (a push is a data-notification from the server).
                 var scratch = c.security
@@ -56,7 +56,7 @@ extension Analyzer {
             }
             let dir = direction(&c, from: from, to: to, hint: hint)
             announce(&c, frame: a.frames.first, time: a.time)
-            var record = buildRecord(a, decoded: decoded, conversation: &c, direction: dir)
+            var record = buildRecord(a, decoded: consume decoded, conversation: &c, direction: dir)
             var assembled: GBTAssembly?
             if let b = record.service.block, b.kind == .generalBlockTransfer {
                 // An empty block acknowledges the other direction's blocks; one below the highest block sent asks
@@ -79,7 +79,7 @@ extension Analyzer {
                 // The joined APDU is an APDU of its own: decoded, decrypted and tracked like any other.
                 let inner = TransportAPDU(kind: a.kind, bytes: asm.bytes, frames: asm.frames, time: asm.time)
                 let innerDecoded = APDUDecoder.decode(asm.bytes[...], options: decodeOptions)
-                var r = buildRecord(inner, decoded: innerDecoded, conversation: &c, direction: dir)
+                var r = buildRecord(inner, decoded: consume innerDecoded, conversation: &c, direction: dir)
                 r.gbt = GBTOrigin(blocks: asm.blocks)
                 r.notes.insert(contentsOf: asm.notes, at: 0)
                 emit(consume r)
@@ -108,7 +108,7 @@ extension Analyzer {
     func emit(_ record: consuming APDURecord) {
         summary.apdus += 1
         summary.apduTypes[record.decoded.type, default: 0] += 1
-        if let v = record.security?.verdict { summary.verdicts[v, default: 0] += 1 }
+        if let v = record.securityVerdict { summary.verdicts[v, default: 0] += 1 }
         for err in record.errors { summary.errorCodes[err.code, default: 0] += 1 }
         renderer.render(.apdu(consume record))
     }
@@ -138,15 +138,15 @@ extension Analyzer {
                                                          source: currentSource)))
     }
 
-    func buildRecord(_ a: TransportAPDU, decoded: DecodedAPDU, conversation c: inout Conversation,
+    func buildRecord(_ a: TransportAPDU, decoded: consuming DecodedAPDU, conversation c: inout Conversation,
                      direction: Direction?) -> APDURecord {
         var errors = a.errors
-        errors.append(contentsOf: decoded.errors)
+        if !decoded.errors.isEmpty { errors.append(contentsOf: decoded.errors) }
         var service = decoded.facts
         var notes: [String] = []
         // System titles are identities: learn them before unprotecting (the AARQ's own initiate uses the calling
         // AP title as IV).
-        if let assoc = decoded.facts.association {
+        if decoded.facts.hasAssociation, let assoc = decoded.facts.association {
             if decoded.type == "aarq" {
                 c.security.release()
                 if let st = assoc.callingAPTitle, st.count == 8 { c.security.clientSystemTitle = st }
@@ -156,9 +156,8 @@ extension Analyzer {
             }
         }
         var security: SecurityResult?
-        if let p = decoded.facts.protection {
+        if decoded.facts.hasProtection, let p = decoded.facts.protection {
             let s = engine.unprotect(p, direction: direction, association: &c.security)
-            security = s
             notes.append(contentsOf: s.learned)
             // ACSE APDUs keep their own facts (the protected part is the user-information).
             if !["aarq", "aare", "rlrq", "rlre"].contains(decoded.type), s.verdict != "authentication-failed",
@@ -167,20 +166,24 @@ extension Analyzer {
                 service = innermostFacts(inner, security: s)
                 errors.append(contentsOf: inner.errors)
             }
+            security = consume s
         }
         // Authentication (AARQ/AARE challenges, HLS replies) and keys learned (key_transfer) from the service.
         let securityObservation = engine.observe(apduType: decoded.type, service: service, direction: direction,
                                                  association: &c.security)
-        notes.append(contentsOf: securityObservation.notes)
+        if !securityObservation.notes.isEmpty { notes.append(contentsOf: securityObservation.notes) }
         if decoded.type == "rlrq" || decoded.type == "rlre" { c.security.release() }
+        // The session state is reached once per APDU: it returns the objects of the request this APDU answers
+        // (as they were before it) along with what it adds to the record.
+        let obs = c.state.observe(service, direction: direction, frames: a.frames, time: a.time)
+        let requested = obs.requested
         // Push labelling learns push_object_lists and scaler_units from the responses of this conversation.
-        let requested = c.state.requestObjects(for: service.invokeID)
         if service.type == "get-response", !requested.isEmpty {
             c.labeller.observe(request: requested, response: service)
         }
-        c.state.blockIdleSeconds = options.limits.idleSeconds
-        let obs = c.state.observe(service: service, direction: direction, frames: a.frames, time: a.time)
-        if let value = obs.reassembled?.value, requested.count == 1, let object = requested.first {
+        if requested.count == 1, let object = requested.first, PushLabeller.learns(from: object),
+           let value = obs.reassembled?.value
+        {
             c.labeller.learn(object: object, value: value)
         }
         var labels: [LabelledValue] = []
@@ -190,7 +193,7 @@ extension Analyzer {
         } else if service.type == "event-notification-request" {
             labels = c.labeller.label(event: service)
         }
-        notes.append(contentsOf: obs.notes)
+        if !obs.notes.isEmpty { notes.append(contentsOf: obs.notes) }
         // Built in one go (setting `redactions` afterwards cost a copy of the whole record).
         let redactions = options.showSecrets ? [] : Secrets.ranges(in: a.bytes, facts: decoded.facts)
         return APDURecord(

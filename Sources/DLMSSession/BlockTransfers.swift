@@ -54,6 +54,9 @@ struct BlockTransfers: Sendable {
     var counter = 0
     /// Seconds of capture time a transfer may wait for its next block; nil = never.
     var idleSeconds: Double? = 120
+    /// Completed transfers keep their joined data checked but not decoded (`Reassembly.value` decodes it when
+    /// read): for runs that render no values.
+    var deferValues = false
 
     mutating func reset() { open.removeAll() }
 
@@ -188,6 +191,12 @@ struct BlockTransfers: Sendable {
             notes.append("transfer \(t.id) joined from block \(t.firstBlock): the data lacks blocks "
                 + "1..\(t.firstBlock - 1)")
         }
+        if deferValues {
+            // Checked now (the error is part of the record), decoded into values only when read.
+            let error = Self.validate(t.data)
+            return (position, Reassembly(blocks: t.blocks, frames: t.frames, deferredBytes: t.data, error: error),
+                    notes)
+        }
         let (value, error) = Self.decode(t.data)
         return (position, Reassembly(blocks: t.blocks, frames: t.frames, bytes: t.data, value: value, error: error),
                 notes)
@@ -247,6 +256,49 @@ struct BlockTransfers: Sendable {
         }
         if let list = decodeList(data) { return (list, nil) }
         return (single, error)
+    }
+
+    /// The error `decode` reports for `data`, found without building any value (`AXDR.skipData`).
+    static func validate(_ data: [UInt8]) -> DecodeError? {
+        var r = ByteReader(data)
+        var error: DecodeError?
+        do {
+            try AXDR.skipData(&r)
+            if r.isAtEnd { return nil }
+            error = DecodeError("block.trailing-bytes", "\(r.remaining) bytes after the reassembled value",
+                                offset: r.offset)
+        } catch let e {
+            error = e
+        }
+        if isList(data) { return nil }
+        return error
+    }
+
+    /// Whether `decodeList` finds a list in `data` (the same walk, without values).
+    static func isList(_ data: [UInt8]) -> Bool {
+        for results in [false, true] {
+            var r = ByteReader(data)
+            guard let count = r.readAXDRLength(), count >= 1, count <= r.remaining else { continue }
+            var ok = true
+            for _ in 0..<count {
+                if results {
+                    guard let choice = r.readUInt8() else { ok = false; break }
+                    if choice == 1 {
+                        guard r.readUInt8() != nil else { ok = false; break }
+                        continue
+                    }
+                    guard choice == 0 else { ok = false; break }
+                }
+                do {
+                    try AXDR.skipData(&r)
+                } catch {
+                    ok = false
+                    break
+                }
+            }
+            if ok, r.isAtEnd { return true }
+        }
+        return false
     }
 
     /// SEQUENCE OF Data, or SEQUENCE OF Get-Data-Result (each item 00 Data / 01 data-access-result), taking every

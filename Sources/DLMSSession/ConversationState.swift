@@ -28,12 +28,40 @@ public struct ConversationState: Sendable {
         set { blocks.idleSeconds = newValue }
     }
 
+    /// Whether a completed block transfer's value is decoded only when read (`Reassembly.value`): true when
+    /// nothing renders it (decoding only), so the joined data is checked without building values. Default false.
+    public var deferReassembledValues: Bool {
+        get { blocks.deferValues }
+        set { blocks.deferValues = newValue }
+    }
+
+    /// What the session adds to an APDU's record.
+    public struct Observation: Sendable {
+        public var block: BlockPosition?
+        public var reassembled: Reassembly?
+        public var notes: [String]
+        public var scalerUnits: [ObjectRef: ScalerUnitInfo]
+        /// The objects of the request with the APDU's invoke id as they were before this APDU
+        /// (`requestObjects(for:)` called before `observe`).
+        public var requested: [ObjectRef]
+    }
+
     /// Observes a decoded APDU (plaintext service facts) and returns what the session adds to its record.
     public mutating func observe(service: ServiceFacts, direction: Direction?, frames: [Int], time: Timestamp?)
         -> (block: BlockPosition?, reassembled: Reassembly?, notes: [String], scalerUnits: [ObjectRef: ScalerUnitInfo])
     {
+        let o = observe(service, direction: direction, frames: frames, time: time)
+        return (o.block, o.reassembled, o.notes, o.scalerUnits)
+    }
+
+    /// Observes a decoded APDU (plaintext service facts): one call per APDU that also returns the objects of the
+    /// request it answers, so the caller reaches the state once.
+    public mutating func observe(_ service: ServiceFacts, direction: Direction?, frames: [Int], time: Timestamp?)
+        -> Observation
+    {
+        let requested = service.invokeID.flatMap { pending[$0] } ?? []
         var notes: [String] = []
-        if let a = service.association {
+        if service.hasAssociation, let a = service.association {
             if service.type == "aarq" {
                 if let ctx = a.applicationContext { applicationContext = ctx }
                 mechanism = a.mechanism
@@ -48,11 +76,12 @@ public struct ConversationState: Sendable {
         }
         // Requests: remember the objects per invoke id.
         var requestObjects: [ObjectRef] = []
-        if service.type.hasSuffix("-request"), let id = service.invokeID, !service.objects.isEmpty {
+        let role = ServiceRole(service.type)
+        if role == .request, let id = service.invokeID, !service.objects.isEmpty {
             if pending.count >= Self.maxPending { pending.removeAll() }
             pending[id] = service.objects
         }
-        if service.type.hasSuffix("-response"), let id = service.invokeID, let objs = pending[id] {
+        if role == .response, let id = service.invokeID, let objs = pending[id] {
             requestObjects = objs
             if service.block == nil || service.block?.lastBlock == true { pending[id] = nil }
         }
@@ -60,24 +89,27 @@ public struct ConversationState: Sendable {
         var position: BlockPosition?
         var reassembled: Reassembly?
         if let b = service.block {
-            let r = blocks.add(b, invokeID: service.invokeID, service: service.type, frames: frames, time: time)
-            position = r.position
-            reassembled = r.reassembled
-            notes.append(contentsOf: r.notes)
+            let (p, r, n) = blocks.add(b, invokeID: service.invokeID, service: service.type, frames: frames,
+                                       time: time)
+            position = p
+            reassembled = r
+            if !n.isEmpty { notes = n }
         } else if !blocks.open.isEmpty {
             // A normal request or response with the invoke id of an open transfer ends it (aborted, abandoned).
-            let r = blocks.observeUnblocked(type: service.type, invokeID: service.invokeID, result: service.result)
-            position = r.position
-            notes.append(contentsOf: r.notes)
+            let (p, n) = blocks.observeUnblocked(type: service.type, invokeID: service.invokeID,
+                                                 result: service.result)
+            position = p
+            if !n.isEmpty { notes = n }
         }
 
         // Scaler/unit learning: attribute 3 of Register (3), Extended register (4), Demand register (5 has it at 4).
-        if service.type == "get-response", requestObjects.count == 1, let obj = requestObjects.first {
+        // The object is checked first: a reassembled value is decoded only when read.
+        if service.type == "get-response", requestObjects.count == 1, let obj = requestObjects.first,
+           (obj.classID == 3 || obj.classID == 4) && obj.attributeID == 3
+            || obj.classID == 5 && obj.attributeID == 4
+        {
             let value: DataValue? = service.values.first ?? reassembled?.value
-            if let v = value, let su = Self.scalerUnit(from: v),
-               (obj.classID == 3 || obj.classID == 4) && obj.attributeID == 3
-                || obj.classID == 5 && obj.attributeID == 4
-            {
+            if let v = value, let su = Self.scalerUnit(from: v) {
                 if scalerUnits.count < Self.maxScalerUnits {
                     var key = obj
                     key.attributeID = nil
@@ -88,7 +120,7 @@ public struct ConversationState: Sendable {
         }
         var known: [ObjectRef: ScalerUnitInfo] = [:]
         if !scalerUnits.isEmpty {
-            for list in [requestObjects, service.objects] {
+            func lookUp(_ list: [ObjectRef]) {
                 for o in list {
                     var key = o
                     key.attributeID = nil
@@ -96,8 +128,11 @@ public struct ConversationState: Sendable {
                     if let su = scalerUnits[key] { known[o] = su }
                 }
             }
+            lookUp(requestObjects)
+            lookUp(service.objects)
         }
-        return (position, reassembled, notes, known)
+        return Observation(block: position, reassembled: reassembled, notes: notes, scalerUnits: known,
+                           requested: requested)
     }
 
     /// Objects of the request a response answers (for labelling), without consuming them.
@@ -114,4 +149,26 @@ public struct ConversationState: Sendable {
 
     /// End of capture / association released: transfers still open are incomplete.
     public mutating func finish() -> [String] { blocks.openTransfersDescription() }
+}
+
+/// Whether a service type names a request or a response, read from its last bytes (this runs for every APDU;
+/// `hasSuffix` on a String compared grapheme by grapheme).
+enum ServiceRole {
+    case request, response, other
+
+    init(_ type: String) {
+        var t = type
+        self = t.withUTF8 { u in
+            @inline(__always) func ends(_ suffix: StaticString) -> Bool {
+                let n = suffix.utf8CodeUnitCount
+                guard u.count >= n else { return false }
+                let p = suffix.utf8Start
+                for i in 0..<n where u[u.count - n + i] != p[i] { return false }
+                return true
+            }
+            if ends("-request") { return .request }
+            if ends("-response") { return .response }
+            return .other
+        }
+    }
 }

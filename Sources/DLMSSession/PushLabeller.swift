@@ -98,6 +98,15 @@ public struct PushLabeller: Sendable {
         }
     }
 
+    /// Whether `learn(object:value:)` can learn anything from a value of `object` (so a value built on demand is
+    /// built only then).
+    public static func learns(from object: ObjectRef) -> Bool {
+        switch (object.classID, object.attributeID) {
+        case (40, 2), (3, 3), (4, 3), (5, 4): true
+        default: false
+        }
+    }
+
     /// Pairs a GET response with the request it answers (normal: one object, with-list: one value per object).
     public mutating func observe(request: [ObjectRef], response: ServiceFacts) {
         guard response.type == "get-response", !request.isEmpty, request.count == response.values.count else {

@@ -25,17 +25,48 @@ public struct Provenance: Sendable {
 }
 
 /// The joined data of a completed datablock transfer.
+///
+/// The value is built on demand: the session checks the joined data at once (without building values, so `error`
+/// is known) and decodes it into a `DataValue` tree only when `value` is read (each read decodes again; a renderer
+/// reads it once). Decoding alone never pays for the tree of a profile buffer nobody shows.
 public struct Reassembly: Sendable {
     public var blocks: Int
     public var frames: [Int]
     public var bytes: [UInt8]
-    public var value: DataValue?
+    /// The joined data decoded (see `BlockTransfers.decode`): one A-XDR Data, or the list a with-list transfer
+    /// encodes; nil when it is neither.
+    public var value: DataValue? {
+        get {
+            switch stored {
+            case .built(let v): return v
+            case .deferred: return BlockTransfers.decode(bytes).0
+            }
+        }
+        set { stored = .built(newValue) }
+    }
     public var error: DecodeError?
+    var stored: Stored
+
+    enum Stored: Sendable {
+        case built(DataValue?)
+        /// `value` is decoded from `bytes` when read.
+        case deferred
+    }
+
     public init(blocks: Int, frames: [Int], bytes: [UInt8], value: DataValue?, error: DecodeError?) {
         self.blocks = blocks
         self.frames = frames
         self.bytes = bytes
-        self.value = value
+        self.stored = .built(value)
+        self.error = error
+    }
+
+    /// A reassembly whose value is decoded from `bytes` when read; `error` is what that decode reports.
+    init(blocks: Int, frames: [Int], deferredBytes bytes: [UInt8], error: DecodeError?) {
+        self.blocks = blocks
+        self.frames = frames
+        self.bytes = bytes
+        self.stored = .deferred
         self.error = error
     }
 }
@@ -113,10 +144,17 @@ public struct APDURecord: Sendable {
         set { securityBox = newValue.map(RecordBox.init) }
     }
     @usableFromInline var securityBox: RecordBox<SecurityResult>?
+    /// `security?.verdict`, without copying the security result out of its box.
+    public var securityVerdict: String? { securityBox?.value.verdict }
     /// Facts of the innermost service APDU (after protection layers are removed, when they could be).
     public var service: ServiceFacts
     public var block: BlockPosition?
-    public var reassembled: Reassembly?
+    /// Stored boxed, like `security`: present on one record of a transfer, and large.
+    public var reassembled: Reassembly? {
+        get { reassembledBox?.value }
+        set { reassembledBox = newValue.map(RecordBox.init) }
+    }
+    var reassembledBox: RecordBox<Reassembly>?
     /// Problems inside this APDU (transport and decoding), each with an offset.
     public var errors: [DecodeError]
     /// Notes the session adds (block transfer state, scaler applied, ...): human text.
@@ -127,21 +165,24 @@ public struct APDURecord: Sendable {
     public var gbt: GBTOrigin?
     /// The values of a push (data-notification, event-notification) labelled with their OBIS codes, classes and
     /// units, where the capture or the body shows the push_object_list.
-    public var labels: [LabelledValue] = []
+    public var labels: [LabelledValue]
     /// Byte ranges of `bytes` that hold secrets (an LLS password, a dedicated key): masked unless the user asks
     /// for secrets.
-    public var redactions: [Range<Int>] = []
+    public var redactions: [Range<Int>]
     /// The authentication check this APDU carries (LLS password of an AARQ, an HLS reply of
     /// reply_to_HLS_authentication), filled in by `SecurityEngine.observe`.
-    public var hls: HLSCheck?
-    @inlinable
+    public var hls: HLSCheck? {
+        get { hlsBox?.value }
+        set { hlsBox = newValue.map(RecordBox.init) }
+    }
+    var hlsBox: RecordBox<HLSCheck>?
     public init(provenance: Provenance, transport: TransportKind, bytes: [UInt8], decoded: DecodedAPDU,
                 security: SecurityResult? = nil, service: ServiceFacts, block: BlockPosition? = nil,
                 reassembled: Reassembly? = nil, errors: [DecodeError] = [], notes: [String] = [],
                 scalerUnits: [ObjectRef: ScalerUnitInfo] = [:], redactions: [Range<Int>] = [],
                 hls: HLSCheck? = nil, labels: [LabelledValue] = []) {
         self.redactions = redactions
-        self.hls = hls
+        self.hlsBox = hls.map(RecordBox.init)
         self.labels = labels
         self.provenance = provenance
         self.transport = transport
@@ -150,7 +191,7 @@ public struct APDURecord: Sendable {
         self.securityBox = security.map(RecordBox.init)
         self.service = service
         self.block = block
-        self.reassembled = reassembled
+        self.reassembledBox = reassembled.map(RecordBox.init)
         self.errors = errors
         self.notes = notes
         self.scalerUnits = scalerUnits
@@ -182,7 +223,7 @@ public enum Secrets {
     /// an InitiateRequest.
     public static func ranges(in bytes: [UInt8], facts: ServiceFacts) -> [Range<Int>] {
         var out: [Range<Int>] = []
-        if let a = facts.association {
+        if facts.hasAssociation, let a = facts.association {
             if a.mechanism == 1, let pw = a.callingAuthenticationValue, let r = range(of: pw, in: bytes) {
                 out.append(r)
             }

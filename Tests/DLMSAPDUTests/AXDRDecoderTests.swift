@@ -243,6 +243,67 @@ private func axdr(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.dec
     }
 }
 
+/// `AXDR.skipData` (the check without values, used for reassembled block transfers) must fail exactly where
+/// `decodeData` fails, with the same code, message and offset, and stop where it stops.
+@Suite struct AXDRSkipTests {
+    /// Decodes and skips `b`; records any disagreement.
+    static func agree(_ b: [UInt8], _ label: @autoclosure () -> String) {
+        var d = ByteReader(b)
+        var s = ByteReader(b)
+        var decodeError: DecodeError?
+        var skipError: DecodeError?
+        do { _ = try AXDR.decodeData(&d) } catch { decodeError = error }
+        do { try AXDR.skipData(&s) } catch { skipError = error }
+        #expect(decodeError?.code == skipError?.code, "\(label())")
+        #expect(decodeError?.message == skipError?.message, "\(label())")
+        #expect(decodeError?.offset == skipError?.offset, "\(label())")
+        if decodeError == nil { #expect(d.offset == s.offset, "\(label())") }
+    }
+
+    @Test func skippingFailsWhereDecodingFailsOnMutatedRealData() {
+        // The seeds of the mutation test above (Gurux profile rows, object list, a compact array).
+        let seeds = [
+            bytes("0102020412000809060000010000ff0f02120000020412000309060100010800ff0f02120000"),
+            bytes("0102" + "0203090c07e80219ff0000000000000006000186a00600000fa0"
+                + "0203090c07e80219ff000f000000000006000186a70600000fa1"),
+            bytes("1302031906122407e80301ff0c000000000000000186a00fa007e80301ff0c0f0000000000000186a70fa1"),
+            bytes("010c0204120008110009060000010000ff02020100010002041200011100090600006001"),
+            bytes("1301120003000100020003"), bytes("13020212000a00" + "0600010a024142"),
+            bytes("0405a8"), bytes("15ffffffffffffffff"), bytes("1907e80301050c000000ffc400"),
+        ]
+        var rng = AXDRFuzzRandom(seed: 0x5_C1B)
+        for _ in 0..<20_000 {
+            var b = seeds[Int(rng.next() % UInt64(seeds.count))]
+            for _ in 0..<(rng.next() % 4) {
+                let i = Int(rng.next() % UInt64(b.count))
+                switch rng.next() % 4 {
+                case 0: b[i] = UInt8(truncatingIfNeeded: rng.next())
+                case 1: b[i] ^= 1 << UInt8(rng.next() % 8)
+                case 2: b.removeSubrange(i...)
+                default: b.insert(UInt8(truncatingIfNeeded: rng.next()), at: i)
+                }
+                if b.isEmpty { b = [0x13] }
+            }
+            Self.agree(b, Hex.encode(b))
+        }
+    }
+
+    @Test func skippingAgreesOnEveryPrefixAndOnHostileForms() {
+        let samples = [
+            "020412000811000906 0000010000ff 02020100 0100", "0184ffffffff00", "0984ffffffff00",
+            "098500000000010a", "0180000000", "098200", "02020f0107", "13020200", "1301000002",
+            "1301ffff" + "00", "130201000a0000",
+        ].map { bytes($0.replacingOccurrences(of: " ", with: "")) }
+        for full in samples {
+            for cut in 0...full.count { Self.agree(Array(full[..<cut]), "\(Hex.encode(full)) cut at \(cut)") }
+        }
+        var deep: [UInt8] = []
+        for _ in 0..<100 { deep += [0x01, 0x01] }
+        deep.append(0)
+        Self.agree(deep, "deep")
+    }
+}
+
 extension DataValue {
     /// NaN floats are never equal to themselves.
     var hasNaN: Bool {

@@ -34,4 +34,38 @@ import Testing
                       invokeID: 2, service: "get-response", frames: [3], time: nil)
         #expect(r.notes.contains { $0.contains("missing") })
     }
+    /// The joined data is checked at once and decoded only when read: the check reports what the decode reports
+    /// (same code, message and offset), single values, lists and broken data alike.
+    @Test func theCheckWithoutValuesReportsWhatTheDecodeReports() {
+        let samples: [[UInt8]] = [
+            [0x02, 0x02, 0x11, 0x01, 0x11, 0x02],  // one structure
+            [0x02, 0x11, 0x01, 0x11, 0x02],  // SEQUENCE OF Data (with-list)
+            [0x02, 0x00, 0x11, 0x01, 0x01, 0x03],  // SEQUENCE OF Get-Data-Result
+            [0x11, 0x01, 0x11],  // trailing bytes
+            [0x02, 0x02, 0x11],  // truncated
+            [0x07],  // unknown type
+            [0x01, 0x82],  // bad length
+            [],
+        ]
+        var rng = SplitMix(seed: 0xB10C)
+        var all = samples
+        for _ in 0..<3000 {
+            var b = samples[Int(rng.next() % UInt64(samples.count - 1))]
+            for _ in 0..<(1 + rng.next() % 3) {
+                let i = Int(rng.next() % UInt64(max(b.count, 1)))
+                let byte = UInt8(truncatingIfNeeded: rng.next() % 24)
+                if b.isEmpty || rng.next() % 3 == 0 { b.insert(byte, at: min(i, b.count)) } else { b[i] = byte }
+            }
+            all.append(b)
+        }
+        for b in all {
+            let (value, error) = BlockTransfers.decode(b)
+            let checked = BlockTransfers.validate(b)
+            #expect(checked?.code == error?.code && checked?.message == error?.message
+                && checked?.offset == error?.offset, "\(b)")
+            let lazy = Reassembly(blocks: 1, frames: [], deferredBytes: b, error: checked)
+            #expect(lazy.value == value, "\(b)")
+        }
+    }
 }
+
