@@ -288,6 +288,9 @@ extension DataValue: DataRenderable {
             if let n = COSEM.obisName(b) { out.field(literal: "obis_name", n) }
             return
         }
+        // The common case, a 12-byte date-time with no special values and no clock status bits, straight from
+        // its bytes; everything else through `COSEMDateTime`.
+        if b.count == 12, writeSimpleDateTime(b, plausibleOnly: !hint.contains(.dateTime), into: &out) { return }
         if let d = dateTimeReading(b, hint: hint, iso: false) {
             out.key(literal: "date_time"); d.writeJSON(into: &out)
             return
@@ -295,6 +298,96 @@ extension DataValue: DataRenderable {
         if !b.isEmpty, isPrintableASCII(b) {
             out.field(literal: "text", String(decoding: b, as: UTF8.self))
         }
+    }
+
+    /// Writes `"date_time":{...}` for a 12-byte date-time exactly as `COSEMDateTime.writeJSON` does, when the bytes
+    /// are a valid date-time (`COSEMDateTime.decode`; with `plausibleOnly`, also `COSEM.isPlausible`) with no
+    /// special month/day value and a clock status of 0 or unspecified. Returns false, having written nothing, for
+    /// any other bytes (the caller then takes the general path).
+    static func writeSimpleDateTime(_ b: [UInt8], plausibleOnly: Bool, into out: inout JSONBuffer) -> Bool {
+        guard b.count == 12 else { return false }
+        let year = UInt16(b[0]) << 8 | UInt16(b[1])
+        let month = b[2], day = b[3], weekday = b[4]
+        let hour = b[5], minute = b[6], second = b[7], hundredths = b[8]
+        let deviation = Int16(bitPattern: UInt16(b[9]) << 8 | UInt16(b[10]))
+        let status = b[11]
+        guard month >= 1 && month <= 12 || month == 0xFF, day >= 1 && day <= 31 || day == 0xFF,
+              weekday >= 1 && weekday <= 7 || weekday == 0xFF, hour < 24 || hour == 0xFF,
+              minute < 60 || minute == 0xFF, second < 60 || second == 0xFF, hundredths < 100 || hundredths == 0xFF,
+              deviation == Int16.min || deviation >= -720 && deviation <= 720, status == 0 || status == 0xFF
+        else { return false }
+        if plausibleOnly, year != 0xFFFF, year < 1970 || year > 2199 { return false }
+        out.key(literal: "date_time")
+        out.beginObject(members: #""iso8601":"#, endsWithKey: true)
+        out.unescapedString(maxLength: 40) { p in
+            var i = 0
+            @inline(__always) func byte(_ c: UInt8) {
+                p[i] = c
+                i += 1
+            }
+            // Two digits, or `**` when unspecified (0xFF).
+            @inline(__always) func two(_ v: UInt8) {
+                if v == 0xFF {
+                    byte(UInt8(ascii: "*")); byte(UInt8(ascii: "*"))
+                } else {
+                    byte(UInt8(ascii: "0") + v / 10); byte(UInt8(ascii: "0") + v % 10)
+                }
+            }
+            if year == 0xFFFF {
+                for _ in 0..<4 { byte(UInt8(ascii: "*")) }
+            } else {
+                var digits = 4
+                if year >= 10000 { digits = 5 }
+                var x = year
+                var k = i + digits
+                while k > i {
+                    k -= 1
+                    p[k] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: x % 10)
+                    x /= 10
+                }
+                i += digits
+            }
+            byte(UInt8(ascii: "-")); two(month)
+            byte(UInt8(ascii: "-")); two(day)
+            byte(UInt8(ascii: "T")); two(hour)
+            byte(UInt8(ascii: ":")); two(minute)
+            byte(UInt8(ascii: ":")); two(second)
+            if hundredths != 0xFF { byte(UInt8(ascii: ".")); two(hundredths) }
+            if deviation != Int16.min {
+                // ISO offset = -deviation (see DateTime.swift on the sign); |deviation| <= 720 here.
+                let offset = -Int(deviation)
+                let a = UInt8(truncatingIfNeeded: Swift.abs(offset) / 60)
+                let m = UInt8(truncatingIfNeeded: Swift.abs(offset) % 60)
+                byte(offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+                two(a); byte(UInt8(ascii: ":")); two(m)
+            }
+            return i
+        }
+        if deviation == Int16.min {
+            out.members(#""kind":"date-time","deviation":null,"utc_offset_minutes":null"#, endsWithKey: false)
+        } else {
+            out.members(#""kind":"date-time","deviation":"#, endsWithKey: true)
+            out.int(deviation)
+            out.key(literal: "utc_offset_minutes")
+            out.int(-Int(deviation))
+        }
+        if status == 0xFF {
+            out.members(#""clock_status":null,"clock_status_flags":[],"day_of_week":"#, endsWithKey: true)
+        } else {
+            out.members(#""clock_status":0,"clock_status_flags":[],"day_of_week":"#, endsWithKey: true)
+        }
+        switch weekday {
+        case 1: out.rawValue(#""Monday""#)
+        case 2: out.rawValue(#""Tuesday""#)
+        case 3: out.rawValue(#""Wednesday""#)
+        case 4: out.rawValue(#""Thursday""#)
+        case 5: out.rawValue(#""Friday""#)
+        case 6: out.rawValue(#""Saturday""#)
+        case 7: out.rawValue(#""Sunday""#)
+        default: out.null()
+        }
+        out.endObject()
+        return true
     }
 
     static func octetStringReading(_ b: [UInt8], hint: DataRenderHint) -> String? {
@@ -353,14 +446,14 @@ extension TypeDescription {
             out.string(DataValue.typeName(tag: tag) ?? "unknown-\(tag)")
         case .array(let count, let element):
             out.beginObject()
-            out.field(literal: "type", "array")
+            out.members(#""type":"array""#)
             out.field(literal: "count", count)
             out.key(literal: "element")
             element.writeJSON(into: &out)
             out.endObject()
         case .structure(let items):
             out.beginObject()
-            out.field(literal: "type", "structure")
+            out.members(#""type":"structure""#)
             out.key(literal: "items")
             out.beginArray()
             for d in items { d.writeJSON(into: &out) }

@@ -7,44 +7,44 @@ import DLMSWire
 public final class JSONLinesRenderer: Renderer {
     let sink: any OutputSink
     let flushEachRecord: Bool
-    var buffer = JSONBuffer(capacity: 4096)
-    /// Records are batched into one write of about this size (unless flushing per record).
-    var pending: [UInt8] = []
+    /// Complete lines, handed to the sink in one write of about 64 kB (or per record when flushing per record):
+    /// records are written straight into it, with no copy per record.
+    var buffer = JSONBuffer(capacity: 1 << 17)
+    static let batchSize = 1 << 16
 
     public init(sink: any OutputSink, flushEachRecord: Bool = false) {
         self.sink = sink
         self.flushEachRecord = flushEachRecord
-        pending.reserveCapacity(1 << 16)
     }
 
     public func begin() {}
 
     public func render(_ record: Record) {
-        buffer.reset()
         JSONLinesRenderer.write(record, into: &buffer)
-        buffer.withBytes { pending.append(contentsOf: $0) }
-        pending.append(0x0A)
-        if flushEachRecord || pending.count >= 1 << 16 {
-            sink.write(pending)
-            pending.removeAll(keepingCapacity: true)
-            if flushEachRecord { sink.flush() }
-        }
+        buffer.endLine()
+        if flushEachRecord || buffer.count >= Self.batchSize { flushLines() }
     }
 
     /// Writes one extra, already serialised JSON line in order with the records (findings).
     public func appendLine(_ json: [UInt8]) {
-        pending.append(contentsOf: json)
-        pending.append(0x0A)
-        if flushEachRecord || pending.count >= 1 << 16 {
-            sink.write(pending)
-            pending.removeAll(keepingCapacity: true)
-            if flushEachRecord { sink.flush() }
+        json.withUnsafeBufferPointer { buffer.appendRaw($0) }
+        buffer.endLine()
+        if flushEachRecord || buffer.count >= Self.batchSize { flushLines() }
+    }
+
+    func flushLines() {
+        if buffer.count > 0 {
+            buffer.withBytes { sink.write(buffer: $0) }
+            buffer.removeAllBytes()
         }
+        if flushEachRecord { sink.flush() }
     }
 
     public func end() {
-        if !pending.isEmpty { sink.write(pending) }
-        pending.removeAll()
+        if buffer.count > 0 {
+            buffer.withBytes { sink.write(buffer: $0) }
+            buffer.reset()
+        }
         sink.flush()
     }
 
@@ -56,7 +56,7 @@ public final class JSONLinesRenderer: Renderer {
         case .frame(let f): writeFrame(f, into: &j)
         case .error(let e):
             j.beginObject()
-            j.field(literal: "kind", "error")
+            j.members(#""kind":"error""#)
             writeProvenance(e.provenance, into: &j)
             j.field(literal: "code", e.code)
             j.field(literal: "message", e.message)
@@ -64,7 +64,7 @@ public final class JSONLinesRenderer: Renderer {
             j.endObject()
         case .conversation(let c):
             j.beginObject()
-            j.field(literal: "kind", "conversation")
+            j.members(#""kind":"conversation""#)
             j.field(literal: "conversation", c.id)
             j.field(literal: "carrier", c.carrier)
             if let v = c.client { j.field(literal: "client", v) }
@@ -88,8 +88,7 @@ public final class JSONLinesRenderer: Renderer {
     }
 
     static func writeAPDU(_ r: APDURecord, into j: inout JSONBuffer) {
-        j.beginObject()
-        j.field(literal: "kind", "apdu")
+        j.beginObject(members: #""kind":"apdu""#, endsWithKey: false)
         writeProvenance(r.provenance, into: &j)
         j.key(literal: "transport")
         writeTransport(r.transport, gbt: r.gbt, into: &j)
@@ -223,13 +222,13 @@ public final class JSONLinesRenderer: Renderer {
         }
         switch t {
         case .wrapper(let h):
-            j.field(literal: "type", "wrapper")
+            j.members(#""type":"wrapper""#)
             j.field(literal: "version", h.version)
             j.field(literal: "src_wport", h.sourcePort)
             j.field(literal: "dst_wport", h.destinationPort)
             j.field(literal: "length", h.length)
         case .hdlc(let segments, let llc):
-            j.field(literal: "type", "hdlc")
+            j.members(#""type":"hdlc""#)
             if let f = segments.first {
                 j.key(literal: "dst_address"); writeHDLCAddress(f.destination, into: &j)
                 j.key(literal: "src_address"); writeHDLCAddress(f.source, into: &j)
@@ -256,11 +255,11 @@ public final class JSONLinesRenderer: Renderer {
             }
             j.endArray()
         case .raw:
-            j.field(literal: "type", "raw")
+            j.members(#""type":"raw""#)
         case .mbus(let segments):
             MBusFrameInfo.writeTransportJSON(segments, into: &j)
         case .iec432(let llc):
-            j.field(literal: "type", "iec-61334-4-32")
+            j.members(#""type":"iec-61334-4-32""#)
             j.key(literal: "llc")
             j.hex(llc)
         }
@@ -316,12 +315,11 @@ public final class JSONLinesRenderer: Renderer {
 
     static func writeFrame(_ f: FrameRecord, into j: inout JSONBuffer) {
         let h = f.hdlc
-        j.beginObject()
-        j.field(literal: "kind", "frame")
+        j.beginObject(members: #""kind":"frame""#, endsWithKey: false)
         writeProvenance(f.provenance, into: &j)
         j.key(literal: "transport")
         j.beginObject()
-        j.field(literal: "type", "hdlc")
+        j.members(#""type":"hdlc""#)
         j.field(literal: "frame_type", h.type.rawValue)
         j.field(literal: "control", h.control)
         if let ns = h.sendSequence { j.field(literal: "ns", ns) }
@@ -350,7 +348,7 @@ public final class JSONLinesRenderer: Renderer {
 
     static func writeSummary(_ s: Summary, into j: inout JSONBuffer) {
         j.beginObject()
-        j.field(literal: "kind", "summary")
+        j.members(#""kind":"summary""#)
         j.field(literal: "frames", s.frames)
         j.field(literal: "apdus", s.apdus)
         j.field(literal: "link_frames", s.linkFrames)
@@ -389,7 +387,7 @@ public final class JSONLinesRenderer: Renderer {
     static func writeNodeValue(_ n: Node, into j: inout JSONBuffer) {
         if n.isList {
             j.beginArray()
-            for c in n.children { writeNodeValue(c, into: &j) }
+            for i in n.children.indices { writeNodeValue(n.children[i], into: &j) }
             j.endArray()
             return
         }
@@ -403,7 +401,7 @@ public final class JSONLinesRenderer: Renderer {
             writeScalar(n.value, into: &j)
         }
         if let m = n.meaning { j.field(literal: "meaning", m) }
-        for c in n.children { writeNodeMember(c, into: &j) }
+        for i in n.children.indices { writeNodeMember(n.children[i], into: &j) }
         j.endObject()
     }
 

@@ -10,6 +10,12 @@ public protocol OutputSink: AnyObject {
     func write(_ bytes: [UInt8])
     func write(_ text: String)
     func flush()
+    /// Writes bytes the caller keeps (no array built for them when the sink copies them anyway).
+    func write(buffer bytes: UnsafeBufferPointer<UInt8>)
+}
+
+extension OutputSink {
+    public func write(buffer bytes: UnsafeBufferPointer<UInt8>) { write(Array(bytes)) }
 }
 
 /// A sink on a file descriptor (standard output by default), with its own buffer so that no C stdio state is
@@ -27,27 +33,39 @@ public final class FDSink: OutputSink {
         buffer.append(contentsOf: bytes)
         if buffer.count >= 1 << 16 { flush() }
     }
+    public func write(buffer bytes: UnsafeBufferPointer<UInt8>) {
+        // A large block with nothing buffered before it goes out as it is (no copy).
+        if buffer.isEmpty, bytes.count >= 1 << 16 {
+            if !broken { writeAll(UnsafeRawBufferPointer(bytes)) }
+            return
+        }
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
     public func write(_ text: String) { write(Array(text.utf8)) }
     public func flush() {
         guard !buffer.isEmpty, !broken else { buffer.removeAll(keepingCapacity: true); return }
-        buffer.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            var done = 0
-            while done < raw.count {
-                #if canImport(Glibc)
-                let n = Glibc.write(fd, base + done, raw.count - done)
-                #else
-                let n = Darwin.write(fd, base + done, raw.count - done)
-                #endif
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    broken = true
-                    return
-                }
-                done += n
-            }
-        }
+        buffer.withUnsafeBytes { writeAll($0) }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes every byte to the descriptor (partial writes and EINTR retried; any other error marks it broken).
+    func writeAll(_ raw: UnsafeRawBufferPointer) {
+        guard let base = raw.baseAddress else { return }
+        var done = 0
+        while done < raw.count {
+            #if canImport(Glibc)
+            let n = Glibc.write(fd, base + done, raw.count - done)
+            #else
+            let n = Darwin.write(fd, base + done, raw.count - done)
+            #endif
+            if n < 0 {
+                if errno == EINTR { continue }
+                broken = true
+                return
+            }
+            done += n
+        }
     }
 }
 
@@ -59,6 +77,10 @@ public final class MemorySink: OutputSink {
     public private(set) var count = 0
     public init(keep: Bool = true) { self.keep = keep }
     public func write(_ b: [UInt8]) {
+        count += b.count
+        if keep { bytes.append(contentsOf: b) }
+    }
+    public func write(buffer b: UnsafeBufferPointer<UInt8>) {
         count += b.count
         if keep { bytes.append(contentsOf: b) }
     }

@@ -2,12 +2,16 @@
 /// it. Keys and string values are escaped per RFC 8259.
 ///
 /// Speed: JSON Lines output is 2-3 kB per APDU (profile buffers), so every primitive here runs millions of times.
-/// The bytes live in a zero-filled array used up to `count` (`storage.count` is the capacity), so each primitive
-/// reserves room once and writes through one unsafe pointer instead of appending byte by byte; the "needs a comma"
-/// state of the open containers is a bit stack (`commaBits`, bit 0 = innermost), not an array.
-public struct JSONBuffer: Sendable {
-    /// Zero-filled; bytes `0..<count` are the output.
-    @usableFromInline var storage: [UInt8]
+/// The writer is non-copyable and owns one heap block (`base`, `capacity` bytes, `used` of them written): a
+/// primitive reserves room once and writes through the pointer, with no copy-on-write uniqueness check, no
+/// retain and no exclusivity check per call. The "needs a comma" state of the open containers is a bit stack
+/// (`commaBits`, bit 0 = innermost), not an array; the comma itself is written unconditionally and kept or
+/// overwritten (`at(_:)`), which saves a branch per item. Every write stays inside `base ..< base + capacity`:
+/// each primitive reserves the most bytes it can write (`at`) before writing.
+public struct JSONBuffer: ~Copyable, @unchecked Sendable {
+    /// The output: bytes `0..<used` of a block of `capacity` bytes (owned, freed in `deinit`).
+    @usableFromInline var base: UnsafeMutablePointer<UInt8>
+    @usableFromInline var capacity: Int
     /// Bytes written.
     @usableFromInline var used = 0
     public var count: Int { used }
@@ -18,14 +22,20 @@ public struct JSONBuffer: Sendable {
     /// Bits pushed out of `commaBits` by nesting deeper than 64 levels.
     @usableFromInline var spilled: [Bool] = []
 
-    public init(capacity: Int = 1024) { storage = [UInt8](repeating: 0, count: Swift.max(capacity, 64)) }
+    public init(capacity: Int = 1024) {
+        let c = Swift.max(capacity, 64)
+        base = .allocate(capacity: c)
+        self.capacity = c
+    }
+
+    deinit { base.deallocate() }
 
     /// The output (a copy).
-    public var bytes: [UInt8] { Array(storage[0..<count]) }
+    public var bytes: [UInt8] { withBytes { Array($0) } }
 
     /// The output without copying it.
     public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
+        try body(UnsafeBufferPointer(start: base, count: used))
     }
 
     public var string: String { withBytes { String(decoding: $0, as: UTF8.self) } }
@@ -34,87 +44,142 @@ public struct JSONBuffer: Sendable {
         used = 0
         commaBits = 0
         depth = 0
-        spilled.removeAll()
+        if !spilled.isEmpty { spilled.removeAll() }
     }
+
+    /// Forgets the bytes written (after they were handed on) but keeps the container state: for a writer that
+    /// accumulates complete lines and flushes them from time to time.
+    public mutating func removeAllBytes() { used = 0 }
+
+    /// Ends a JSON Lines line: writes a line break and starts the next JSON text (no comma before it).
+    public mutating func endLine() {
+        put(0x0A)
+        commaBits = 0
+        depth = 0
+        if !spilled.isEmpty { spilled.removeAll() }
+    }
+
+    /// Appends bytes as they are, outside the JSON structure (an already serialised line).
+    public mutating func appendRaw(_ src: UnsafeBufferPointer<UInt8>) { put(src) }
 
     // MARK: - Raw writing
 
     /// Makes room for `n` more bytes.
     @inlinable @inline(__always) mutating func reserve(_ n: Int) {
-        if used + n > storage.count { grow(n) }
+        if _slowPath(capacity &- used < n) { grow(n) }
     }
 
     @usableFromInline mutating func grow(_ n: Int) {
-        let capacity = Swift.max(storage.count * 2, used + n)
-        storage.append(contentsOf: repeatElement(0, count: capacity - storage.count))
+        let newCapacity = Swift.max(capacity * 2, used + n)
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        p.update(from: base, count: used)
+        base.deallocate()
+        base = p
+        capacity = newCapacity
+    }
+
+    /// Reserves room for a comma and `n` more bytes and returns where the item's bytes go. With `comma`, a comma is
+    /// written first when the innermost container already holds an item (unconditionally written, and kept or not
+    /// by where the returned pointer starts), and the container is marked as holding one.
+    @inlinable @inline(__always) mutating func at(_ n: Int, comma: Bool = true) -> UnsafeMutablePointer<UInt8> {
+        reserve(n &+ 1)
+        let p = base + used
+        guard comma else { return p }
+        p.pointee = UInt8(ascii: ",")
+        let c = Int(truncatingIfNeeded: commaBits & 1)
+        commaBits |= 1
+        return p + c
+    }
+
+    /// Sets the write position to `end` (a pointer obtained from `at` plus what was written).
+    @inlinable @inline(__always) mutating func done(_ end: UnsafeMutablePointer<UInt8>) {
+        used = end - base
     }
 
     /// Runs `body` with a pointer to the output at the write position; `body` writes at most the `n` bytes
     /// reserved and returns how many it wrote.
     @inlinable @inline(__always) mutating func write(upTo n: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
-        reserve(n)
-        let at = used
-        let written = storage.withUnsafeMutableBufferPointer { p -> Int in
-            guard let base = p.baseAddress else { return 0 }
-            return body(base + at)
-        }
-        used = at + written
+        let p = at(n, comma: false)
+        let written = Swift.min(Swift.max(body(p), 0), n)
+        done(p + written)
     }
 
     @inlinable @inline(__always) mutating func put(_ b: UInt8) {
-        write(upTo: 1) { p in p[0] = b; return 1 }
+        let p = at(1, comma: false)
+        p.pointee = b
+        done(p + 1)
     }
 
     /// Appends bytes as they are.
     @inlinable mutating func put(_ src: UnsafeBufferPointer<UInt8>) {
         let n = src.count
         guard n > 0, let s = src.baseAddress else { return }
-        write(upTo: n) { p in
-            p.update(from: s, count: n)
-            return n
-        }
+        let p = at(n, comma: false)
+        p.update(from: s, count: n)
+        done(p + n)
+    }
+
+    /// Copies a literal at `p` (bytes reserved by the caller); returns the end.
+    @inlinable @inline(__always) static func copy(_ s: StaticString, to p: UnsafeMutablePointer<UInt8>)
+        -> UnsafeMutablePointer<UInt8>
+    {
+        let n = s.utf8CodeUnitCount
+        p.update(from: s.utf8Start, count: n)
+        return p + n
     }
 
     // MARK: - Structure
 
     /// Writes the comma the next item needs, and marks the container as having an item.
     @inlinable @inline(__always) mutating func separator() {
-        if commaBits & 1 != 0 { put(UInt8(ascii: ",")) }
-        commaBits |= 1
+        let p = at(0)
+        done(p)
     }
 
     @inlinable @inline(__always) mutating func open(_ c: UInt8) {
-        separator()
-        put(c)
-        if depth >= 63 { spilled.append(commaBits >> 63 != 0) }
+        let p = at(1)
+        p.pointee = c
+        done(p + 1)
+        if _slowPath(depth >= 63) { spill() }
         commaBits <<= 1
-        depth += 1
+        depth &+= 1
     }
+
+    @usableFromInline mutating func spill() { spilled.append(commaBits >> 63 != 0) }
 
     @inlinable @inline(__always) mutating func close(_ c: UInt8) {
-        put(c)
+        let p = at(1, comma: false)
+        p.pointee = c
+        done(p + 1)
         guard depth > 0 else { return }
-        depth -= 1
+        depth &-= 1
         commaBits >>= 1
-        if depth >= 63, let top = spilled.popLast(), top { commaBits |= 1 << 63 }
+        if _slowPath(depth >= 63) { unspill() }
     }
 
-    @inlinable public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    @usableFromInline mutating func unspill() {
+        if let top = spilled.popLast(), top { commaBits |= 1 << 63 }
+    }
+
+    @inlinable @inline(__always) public mutating func beginObject() { open(UInt8(ascii: "{")) }
 
     /// Opens an object and writes its first members from an already-serialised fragment (`"type":"enum"`, or
     /// `"type":"enum","value":` when `endsWithKey`, after which the next value written is that key's): one copy
     /// instead of a key and a string escaped one by one. The fragment must be valid JSON members.
-    @inlinable public mutating func beginObject(members fragment: StaticString, endsWithKey: Bool) {
-        open(UInt8(ascii: "{"))
-        put(UnsafeBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
-        if endsWithKey { commaBits &= ~1 } else { commaBits |= 1 }
+    @inlinable @inline(__always) public mutating func beginObject(members fragment: StaticString, endsWithKey: Bool) {
+        let p = at(fragment.utf8CodeUnitCount &+ 1)
+        p.pointee = UInt8(ascii: "{")
+        done(Self.copy(fragment, to: p + 1))
+        if _slowPath(depth >= 63) { spill() }
+        commaBits = commaBits << 1 | (endsWithKey ? 0 : 1)
+        depth &+= 1
     }
-    @inlinable public mutating func endObject() { close(UInt8(ascii: "}")) }
-    @inlinable public mutating func beginArray() { open(UInt8(ascii: "[")) }
-    @inlinable public mutating func endArray() { close(UInt8(ascii: "]")) }
+    @inlinable @inline(__always) public mutating func endObject() { close(UInt8(ascii: "}")) }
+    @inlinable @inline(__always) public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    @inlinable @inline(__always) public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     /// Writes `"key":` inside an object; the value written next belongs to it.
-    public mutating func key(_ k: String) {
+    @inlinable public mutating func key(_ k: String) {
         separator()
         appendQuoted(k, suffix: UInt8(ascii: ":"))
         commaBits &= ~1
@@ -123,16 +188,13 @@ public struct JSONBuffer: Sendable {
     /// `key` for a literal name (every fixed member name of the contract): copied as it is, no escaping check.
     /// The name must need no escaping (snake_case names never do).
     @inlinable @inline(__always) public mutating func key(literal k: StaticString) {
-        separator()
         let n = k.utf8CodeUnitCount
-        let src = k.utf8Start
-        write(upTo: n + 3) { p in
-            p[0] = UInt8(ascii: "\"")
-            (p + 1).update(from: src, count: n)
-            p[n + 1] = UInt8(ascii: "\"")
-            p[n + 2] = UInt8(ascii: ":")
-            return n + 3
-        }
+        let p = at(n &+ 3)
+        p[0] = UInt8(ascii: "\"")
+        let e = Self.copy(k, to: p + 1)
+        e[0] = UInt8(ascii: "\"")
+        e[1] = UInt8(ascii: ":")
+        done(e + 2)
         commaBits &= ~1
     }
 
@@ -145,22 +207,27 @@ public struct JSONBuffer: Sendable {
 
     /// Members written from a serialised fragment inside an open object (`"kind":"date-time"`; `endsWithKey`
     /// when it ends with `"key":` whose value comes next).
-    @inlinable public mutating func members(_ fragment: StaticString, endsWithKey: Bool) {
-        separator()
-        put(UnsafeBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
+    @inlinable @inline(__always) public mutating func members(_ fragment: StaticString, endsWithKey: Bool = false) {
+        let p = at(fragment.utf8CodeUnitCount)
+        done(Self.copy(fragment, to: p))
         if endsWithKey { commaBits &= ~1 }
+    }
+
+    /// A value written from a serialised fragment (`"normal"`, `{"blocks":`... no: a complete JSON value such as
+    /// `"hdlc"`, `true`, `null`). The fragment must be one valid JSON value.
+    @inlinable @inline(__always) public mutating func rawValue(_ fragment: StaticString) {
+        let p = at(fragment.utf8CodeUnitCount)
+        done(Self.copy(fragment, to: p))
     }
 
     /// A string value whose bytes `body` writes in place (at most `maxLength`, none needing an escape: formatted
     /// numbers, dates); `body` returns how many it wrote.
     @inlinable public mutating func unescapedString(maxLength: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
-        separator()
-        write(upTo: maxLength + 2) { p in
-            p[0] = UInt8(ascii: "\"")
-            let n = Swift.min(Swift.max(body(p + 1), 0), maxLength)
-            p[n + 1] = UInt8(ascii: "\"")
-            return n + 2
-        }
+        let p = at(maxLength &+ 2)
+        p[0] = UInt8(ascii: "\"")
+        let n = Swift.min(Swift.max(body(p + 1), 0), maxLength)
+        p[n + 1] = UInt8(ascii: "\"")
+        done(p + n + 2)
     }
 
     // MARK: - Values
@@ -168,56 +235,62 @@ public struct JSONBuffer: Sendable {
     @inlinable public mutating func string(_ s: String) { separator(); appendQuoted(s) }
 
     @inlinable public mutating func int<T: BinaryInteger>(_ v: T) {
-        separator()
         if let small = Int64(exactly: v) {
             appendDecimal(small)
         } else {
+            separator()
             var s = String(v)
             s.withUTF8 { put($0) }
         }
     }
 
+    /// Digits of a magnitude below 10^19.
+    @inlinable @inline(__always) static func digitCount(_ m: UInt64) -> Int {
+        var digits = 1
+        var limit: UInt64 = 10
+        while digits < 19 && m >= limit {
+            digits &+= 1
+            limit &*= 10
+        }
+        return digits
+    }
+
     /// Decimal digits straight into the buffer (no String, no temporary array: this runs for every integer of a
-    /// profile buffer).
+    /// profile buffer), with the comma before it.
     @usableFromInline mutating func appendDecimal(_ v: Int64) {
         var magnitude = v.magnitude
-        var digits = 1
-        var m = magnitude
-        while m >= 10 {
-            m /= 10
-            digits += 1
-        }
         let negative = v < 0
-        write(upTo: digits + 1) { p in
-            var i = digits + (negative ? 1 : 0)
-            let n = i
-            if negative { p[0] = UInt8(ascii: "-") }
-            repeat {
-                i -= 1
-                p[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            return n
-        }
+        let n = Self.digitCount(magnitude) &+ (negative ? 1 : 0)
+        let p = at(n)
+        if negative { p[0] = UInt8(ascii: "-") }
+        var i = n
+        repeat {
+            i &-= 1
+            let (q, r) = magnitude.quotientAndRemainder(dividingBy: 10)
+            p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r)
+            magnitude = q
+        } while magnitude > 0
+        done(p + n)
     }
 
     /// A capture time as its RFC 3339 string (`Timestamp.rfc3339`), written in place.
     public mutating func timestamp(_ t: Timestamp) {
-        var fast = false
         let n = Timestamp.rfc3339Length
-        separator()
-        write(upTo: n + 2) { p in
-            guard t.writeRFC3339(p + 1) else { return 0 }
+        let p = at(n + 2)
+        if t.writeRFC3339(p + 1) {
             p[0] = UInt8(ascii: "\"")
             p[n + 1] = UInt8(ascii: "\"")
-            fast = true
-            return n + 2
+            done(p + n + 2)
+        } else {
+            done(p)
+            appendQuoted(t.rfc3339)
         }
-        if !fast { appendQuoted(t.rfc3339) }
     }
 
-    @inlinable public mutating func bool(_ v: Bool) { separator(); appendASCII(v ? "true" : "false") }
-    @inlinable public mutating func null() { separator(); appendASCII("null") }
+    @inlinable @inline(__always) public mutating func bool(_ v: Bool) {
+        if v { rawValue("true") } else { rawValue("false") }
+    }
+    @inlinable @inline(__always) public mutating func null() { rawValue("null") }
 
     public mutating func double(_ v: Double) {
         separator()
@@ -240,29 +313,28 @@ public struct JSONBuffer: Sendable {
     public mutating func hex(_ b: ArraySlice<UInt8>) { b.withUnsafeBufferPointer { hex($0) } }
 
     public mutating func hex(_ src: UnsafeBufferPointer<UInt8>) {
-        separator()
         let n = src.count
-        write(upTo: n * 2 + 2) { p in
-            // 256-entry pair table: one load per byte instead of two nibble lookups.
+        let p = at(n &* 2 &+ 2)
+        p[0] = UInt8(ascii: "\"")
+        if let s = src.baseAddress {
+            // Two digits per byte as one 16-bit store of a table entry (the first digit in the low byte).
+            let out = UnsafeMutableRawPointer(p + 1)
             Self.hexPairs.withUnsafeBufferPointer { table in
-                p[0] = UInt8(ascii: "\"")
-                var o = 1
-                for x in src {
-                    let pair = table[Int(x)]
-                    p[o] = UInt8(truncatingIfNeeded: pair >> 8)
-                    p[o + 1] = UInt8(truncatingIfNeeded: pair)
-                    o += 2
+                var i = 0
+                while i < n {
+                    out.storeBytes(of: table[Int(s[i])], toByteOffset: i &* 2, as: UInt16.self)
+                    i &+= 1
                 }
-                p[o] = UInt8(ascii: "\"")
             }
-            return n * 2 + 2
         }
+        p[n &* 2 &+ 1] = UInt8(ascii: "\"")
+        done(p + (n &* 2 &+ 2))
     }
 
-    /// Lower-case hex digit pairs of 0...255, high digit in the high byte.
+    /// The two lower-case hex digits of 0...255 as they lie in memory (first digit at the lower address).
     @usableFromInline static let hexPairs: [UInt16] = (0..<256).map { (i: Int) -> UInt16 in
         let digits = Array("0123456789abcdef".utf8)
-        return UInt16(digits[i >> 4]) << 8 | UInt16(digits[i & 0x0F])
+        return (UInt16(digits[i & 0x0F]) << 8 | UInt16(digits[i >> 4])).littleEndian
     }
 
     /// Inserts already-serialised JSON as one value.
@@ -278,8 +350,9 @@ public struct JSONBuffer: Sendable {
 
     // MARK: - Strings
 
-    @usableFromInline mutating func appendASCII(_ s: StaticString) {
-        put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    @inlinable mutating func appendASCII(_ s: StaticString) {
+        let p = at(s.utf8CodeUnitCount, comma: false)
+        done(Self.copy(s, to: p))
     }
 
     /// True when one of the 8 bytes of `x` must be escaped in a JSON string: below 0x20, `"`, `\\` or DEL.
@@ -301,43 +374,58 @@ public struct JSONBuffer: Sendable {
 
     /// `"s"` (escaped), then `suffix` if given.
     @usableFromInline mutating func appendQuoted(_ s: String, suffix: UInt8? = nil) {
-        var str = s
-        // Fast path: most keys and values need no escaping; they are checked 8 bytes at a time, then copied.
-        let done: Bool = str.withUTF8 { u in
-            let n = u.count
-            guard let src = u.baseAddress else {
-                write(upTo: 3) { p in
-                    p[0] = UInt8(ascii: "\"")
-                    p[1] = UInt8(ascii: "\"")
-                    if let x = suffix { p[2] = x; return 3 }
-                    return 2
-                }
-                return true
-            }
-            var i = 0
-            while i + 8 <= n {
-                if Self.needsEscape(UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)) { return false }
-                i += 8
-            }
-            while i < n {
-                if Self.needsEscape(src[i]) { return false }
-                i += 1
-            }
-            write(upTo: n + 3) { p in
-                p[0] = UInt8(ascii: "\"")
-                (p + 1).update(from: src, count: n)
-                p[n + 1] = UInt8(ascii: "\"")
-                if let x = suffix {
-                    p[n + 2] = x
-                    return n + 3
-                }
-                return n + 2
-            }
-            return true
+        // Native strings (all of ours) are contiguous UTF-8; the fallback copies the rare other kind.
+        if let done: Void = s.utf8.withContiguousStorageIfAvailable({ appendQuoted($0, suffix: suffix) }) {
+            return done
         }
-        if done { return }
+        var copy = s
+        copy.withUTF8 { appendQuoted($0, suffix: suffix) }
+    }
+
+    /// `"u"` (escaped), then `suffix` if given. Fast path: the bytes are copied 8 at a time while they are checked;
+    /// only a string that needs an escape is written again byte by byte.
+    @usableFromInline mutating func appendQuoted(_ u: UnsafeBufferPointer<UInt8>, suffix: UInt8?) {
+        let n = u.count
+        let p = at(n &+ 3, comma: false)
+        p[0] = UInt8(ascii: "\"")
+        var clean = true
+        if let src = u.baseAddress {
+            let dst = UnsafeMutableRawPointer(p + 1)
+            var i = 0
+            while i &+ 8 <= n {
+                let x = UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)
+                if Self.needsEscape(x) { clean = false; break }
+                dst.storeBytes(of: x, toByteOffset: i, as: UInt64.self)
+                i &+= 8
+            }
+            if clean {
+                while i < n {
+                    let c = src[i]
+                    if Self.needsEscape(c) { clean = false; break }
+                    p[1 &+ i] = c
+                    i &+= 1
+                }
+            }
+        }
+        if clean {
+            p[n &+ 1] = UInt8(ascii: "\"")
+            if let x = suffix {
+                p[n &+ 2] = x
+                done(p + (n &+ 3))
+            } else {
+                done(p + (n &+ 2))
+            }
+            return
+        }
+        done(p)
+        appendEscaped(u)
+        if let x = suffix { put(x) }
+    }
+
+    /// The slow path: `"u"` with every byte that needs it escaped.
+    @usableFromInline mutating func appendEscaped(_ u: UnsafeBufferPointer<UInt8>) {
         put(UInt8(ascii: "\""))
-        for c in s.utf8 {
+        for c in u {
             switch c {
             case UInt8(ascii: "\""): put(UInt8(ascii: "\\")); put(c)
             case UInt8(ascii: "\\"): put(UInt8(ascii: "\\")); put(c)
@@ -352,6 +440,5 @@ public struct JSONBuffer: Sendable {
             }
         }
         put(UInt8(ascii: "\""))
-        if let x = suffix { put(x) }
     }
 }
