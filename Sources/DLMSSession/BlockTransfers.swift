@@ -283,6 +283,8 @@ struct BlockTransfers: Sendable {
 
     /// The error `decode` reports for `data`, found without building any value (`AXDR.skipData`).
     static func validate(_ data: [UInt8]) -> DecodeError? {
+        // Well-formed data (the usual case) is recognised by the quick walk; anything else takes the full check.
+        if AXDR.quickEnd(of: data) == data.count { return nil }
         var r = ByteReader(data)
         var error: DecodeError?
         do {
