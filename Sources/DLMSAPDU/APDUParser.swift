@@ -161,7 +161,7 @@ struct APDUParser {
             p.add("class_id", .uint(UInt64(classID)), meaning: COSEM.className(classID), at: classAt)
             let obisAt = p.r.offset
             guard let obis = p.r.readSlice(6) else { throw APDUError.truncated("instance-id", obisAt) }
-            ref.obis = Array(obis)
+            ref.obis = OBIS(obis)
             p.add("instance_id", .string(COSEM.formatOBIS(obis)), meaning: COSEM.obisName(obis), at: obisAt)
             let idAt = p.r.offset
             let id = Int8(bitPattern: try p.r.u8(method ? "method-id" : "attribute-id"))

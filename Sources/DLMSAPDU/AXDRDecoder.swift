@@ -157,6 +157,65 @@ public enum AXDR {
         }
     }
 
+    /// Where one tagged `Data` value starting at `start` ends, found by a quick walk over the common shapes of
+    /// profile buffers (arrays, structures, fixed-width values, strings, bit-strings): iterative, on array
+    /// indices, one small allocation. Returns nil when the data is malformed or holds anything else (a compact
+    /// array, an unknown tag, nesting past `maximumDepth`): only `skipData` tells what is wrong, so callers run it
+    /// then. Where this returns an end, `skipData` and `decodeData` succeed and stop at the same offset.
+    public static func quickEnd(of data: [UInt8], from start: Int = 0) -> Int? {
+        let n = data.count
+        guard start >= 0, start <= n else { return nil }
+        // Values left to read at the current depth (depth 0: the value itself); those of the enclosing depths
+        // wait in `outer` while a nested container is read.
+        var outer = [Int](repeating: 0, count: maximumDepth + 2)
+        var depth = 0
+        var left = 1
+        var i = start
+        while true {
+            if left == 0 {
+                if depth == 0 { return i }
+                depth -= 1
+                left = outer[depth]
+                continue
+            }
+            left -= 1
+            // decodeData(depth:) refuses any value deeper than maximumDepth.
+            guard depth <= maximumDepth, i < n else { return nil }
+            let tag = data[i]
+            i += 1
+            if let w = fixedWidth(tag) {
+                guard w <= n - i else { return nil }
+                i += w
+                continue
+            }
+            guard tag == 1 || tag == 2 || tag == 4 || tag == 9 || tag == 10 || tag == 12, i < n else { return nil }
+            // A-XDR length: one byte below 0x80, else 0x81...0x84 and that many big-endian bytes.
+            var len = Int(data[i])
+            i += 1
+            if len >= 0x80 {
+                let k = len & 0x7F
+                guard k >= 1, k <= 4, k <= n - i else { return nil }
+                len = 0
+                for _ in 0..<k {
+                    len = len << 8 | Int(data[i])
+                    i += 1
+                }
+            }
+            if tag <= 2 {
+                guard len <= n - i else { return nil }
+                if len > 0 {
+                    outer[depth] = left
+                    depth += 1
+                    left = len
+                }
+            } else {
+                let bytes = tag == 4 ? len / 8 + (len % 8 == 0 ? 0 : 1) : len
+                guard bytes <= n - i else { return nil }
+                i += bytes
+            }
+        }
+    }
+
     /// `decodeContent(tag:_:start:)` without the value: same bytes consumed, same errors.
     @inline(__always)
     static func skipContent(tag: UInt8, _ r: inout ByteReader, start: Int) throws(DecodeError) {

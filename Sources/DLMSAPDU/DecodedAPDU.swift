@@ -72,11 +72,55 @@ public struct DecodeOptions: Sendable {
     }
 }
 
+/// A logical name (OBIS code) held inline: its bytes packed into one word, the first byte highest. A service names
+/// an object with 6 bytes (SN services name none: 0 bytes); at most 8 are kept. An `ObjectRef` is therefore a
+/// plain value: nothing to allocate, retain or hash byte by byte.
+public struct OBIS: Sendable, Hashable, RandomAccessCollection, ExpressibleByArrayLiteral, CustomStringConvertible {
+    /// The bytes, big-endian in the low `count` bytes of the word.
+    public let packed: UInt64
+    let length: UInt8
+
+    public static let maximumCount = 8
+
+    /// The first `maximumCount` bytes of `bytes`.
+    @inlinable
+    public init<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        var v: UInt64 = 0
+        var n: UInt8 = 0
+        for b in bytes.prefix(Self.maximumCount) {
+            v = v << 8 | UInt64(b)
+            n += 1
+        }
+        self.init(packed: v, count: n)
+    }
+
+    public init(arrayLiteral elements: UInt8...) { self.init(elements) }
+
+    @usableFromInline
+    init(packed: UInt64, count: UInt8) {
+        self.packed = packed
+        self.length = count
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { Int(length) }
+    public var count: Int { Int(length) }
+    public subscript(position: Int) -> UInt8 {
+        precondition(position >= 0 && position < Int(length), "OBIS index out of range")
+        return UInt8(truncatingIfNeeded: packed >> (8 * UInt64(Int(length) - 1 - position)))
+    }
+
+    public func hash(into h: inout Hasher) { h.combine(packed ^ UInt64(length) << 56) }
+
+    /// `A-B:C.D.E*F`.
+    public var description: String { COSEM.formatOBIS(self) }
+}
+
 /// A COSEM object named by a service: class, logical name and attribute or method.
 public struct ObjectRef: Sendable, Hashable {
     public var classID: UInt16
-    /// The 6-byte logical name (OBIS code).
-    public var obis: [UInt8]
+    /// The 6-byte logical name (OBIS code); empty for SN services.
+    public var obis: OBIS
     public var attributeID: Int8?
     public var methodID: Int8?
     /// Selective-access selector, when present.
@@ -87,7 +131,7 @@ public struct ObjectRef: Sendable, Hashable {
     public init(classID: UInt16, obis: [UInt8], attributeID: Int8? = nil, methodID: Int8? = nil,
                 selector: UInt8? = nil, shortName: UInt16? = nil) {
         self.classID = classID
-        self.obis = obis
+        self.obis = OBIS(obis)
         self.attributeID = attributeID
         self.methodID = methodID
         self.selector = selector

@@ -9,36 +9,20 @@ extension Analyzer {
     func handleTransport(_ e: TransportEvent, key: ConversationKey, from fromParty: Party, to toParty: Party,
                          conversation known: Conversation? = nil) {
         var c = known ?? conversation(key, carrier: carrierName(key))
-        // HDLC names its stations: the addresses tell the direction even where the network does not (both
-        // directions in one UDP flow, a serial line).
-        var from = fromParty
-        var to = toParty
+        // One switch (each `case let` copies the event's payload). HDLC names its stations: the addresses tell the
+        // direction even where the network does not (both directions in one UDP flow, a serial line).
         switch e {
         case .apdu(let a):
+            var from = fromParty
+            var to = toParty
             if case .hdlc(let segs, _) = a.kind, let f = segs.first {
                 from = .hdlc(f.source.value)
                 to = .hdlc(f.destination.value)
             }
-        case .hdlcFrame(let f):
-            from = .hdlc(f.source.value)
-            to = .hdlc(f.destination.value)
-        case .issue:
-            break
-        }
-        if !c.confirmed {
-            switch e {
-            case .apdu(let a):
+            if !c.confirmed {
                 if case .raw = a.kind, !c.bareAPDUsAllowed { return }
                 confirm(&c)
-            case .hdlcFrame(let f):
-                guard f.fcsOK else { return }
-                confirm(&c)
-            case .issue:
-                return
             }
-        }
-        switch e {
-        case .apdu(let a):
             let decoded = APDUDecoder.decode(a.bytes[...], options: decodeOptions)
             var hint = InherentDirection.of(apduType: decoded.type)
             if hint == nil, decoded.facts.hasProtection, let p = decoded.facts.protection, p.systemTitle != nil {
@@ -85,7 +69,12 @@ extension Analyzer {
                 emit(consume r)
             }
         case .hdlcFrame(let f):
-            let dir = direction(&c, from: from, to: to, hint: InherentDirection.of(frame: f))
+            if !c.confirmed {
+                guard f.fcsOK else { return }
+                confirm(&c)
+            }
+            let dir = direction(&c, from: .hdlc(f.source.value), to: .hdlc(f.destination.value),
+                                hint: InherentDirection.of(frame: f))
             // I and UI frames are shown through the APDUs they carry; the others as link frames.
             guard f.type != .i && f.type != .ui else { return }
             summary.linkFrames += 1
@@ -95,9 +84,10 @@ extension Analyzer {
                 provenance: Provenance(frames: f.frames, time: f.time, conversation: c.id, direction: dir),
                 hdlc: f)))
         case .issue(let i):
+            guard c.confirmed else { return }
             // An issue carries no addresses of its own: a direction only where the network endpoint tells it.
             var dir: Direction?
-            if case .endpoint(let ep) = from, let client = c.clientEndpoint, c.clientParty == nil {
+            if case .endpoint(let ep) = fromParty, let client = c.clientEndpoint, c.clientParty == nil {
                 dir = ep == client ? .clientToServer : .serverToClient
             }
             emitError(code: i.code, message: i.message, frames: i.frames, time: i.time, conversation: c.id,

@@ -173,5 +173,7 @@ enum RecordFacts {
     }
 
     /// The 6-byte logical name as `a.b.c.d.e.f`.
-    static func obis(_ b: [UInt8]) -> String { b.map(String.init).joined(separator: ".") }
+    static func obis<C: Collection>(_ b: C) -> String where C.Element == UInt8 {
+        b.map(String.init).joined(separator: ".")
+    }
 }

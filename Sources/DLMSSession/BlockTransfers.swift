@@ -46,9 +46,27 @@ struct BlockTransfers: Sendable {
     static let maxAhead = 1024
     /// Blocks per transfer (blocks without raw data would otherwise grow a transfer without bytes).
     static let maxBlocks = 1 << 20
+    /// Which service and direction a transfer's blocks belong to (its id starts with the raw value).
+    enum Family: String {
+        case get
+        case set
+        case actionRequest = "action-request"
+        case actionResponse = "action-response"
+    }
     struct Key: Hashable {
-        var family: String
+        var family: Family
         var invokeID: UInt32?
+
+        /// One word: looked up for every block.
+        func hash(into h: inout Hasher) {
+            let f: UInt64 = switch family {
+            case .get: 0
+            case .set: 1
+            case .actionRequest: 2
+            case .actionResponse: 3
+            }
+            h.combine(UInt64(invokeID ?? 0) << 8 | (invokeID == nil ? 0x80 : 0) | f)
+        }
     }
     var open: [Key: Transfer] = [:]
     var counter = 0
@@ -62,12 +80,12 @@ struct BlockTransfers: Sendable {
 
     /// The family a block belongs to: requests and responses of one service share nothing, so GET response blocks
     /// and SET request blocks of the same invoke id are different transfers.
-    static func family(_ kind: BlockFacts.Kind) -> String? {
+    static func family(_ kind: BlockFacts.Kind) -> Family? {
         switch kind {
-        case .getResponseDatablock: "get"
-        case .setRequestDatablock: "set"
-        case .actionRequestPblock: "action-request"
-        case .actionResponsePblock: "action-response"
+        case .getResponseDatablock: .get
+        case .setRequestDatablock: .set
+        case .actionRequestPblock: .actionRequest
+        case .actionResponsePblock: .actionResponse
         case .getRequestNext, .setResponseDatablock, .actionRequestNextPblock, .actionResponseNextPblock,
              .generalBlockTransfer: nil
         }
@@ -82,7 +100,7 @@ struct BlockTransfers: Sendable {
             // Acknowledgements and next-block requests name the block they acknowledge. A SET answered with its
             // last response while the client's transfer is still open was ended by the server.
             if b.kind == .setResponseDatablock, b.lastBlock,
-               let t = open.removeValue(forKey: Key(family: "set", invokeID: invokeID))
+               let t = open.removeValue(forKey: Key(family: .set, invokeID: invokeID))
             {
                 notes.append("block transfer \(t.id) aborted by the peer: the server answered block "
                     + "\(b.blockNumber) with its last response before the last block")
@@ -125,8 +143,8 @@ struct BlockTransfers: Sendable {
                 }
             }
             counter += 1
-            t = Transfer(id: "\(family)#\(counter)", nextBlock: b.blockNumber, firstBlock: b.blockNumber, blocks: 0,
-                         frames: [], data: [], firstLength: raw.count, ahead: [:], aheadBytes: 0,
+            t = Transfer(id: "\(family.rawValue)#\(counter)", nextBlock: b.blockNumber, firstBlock: b.blockNumber,
+                         blocks: 0, frames: [], data: [], firstLength: raw.count, ahead: [:], aheadBytes: 0,
                          lastBlockNumber: nil, lastTime: time, overflow: false)
             if b.blockNumber > 1 {
                 notes.append("transfer starts at block \(b.blockNumber): blocks 1..\(b.blockNumber - 1) not seen")
@@ -212,15 +230,15 @@ struct BlockTransfers: Sendable {
         -> (position: BlockPosition?, notes: [String])
     {
         guard !open.isEmpty else { return (nil, []) }
-        let families: [String]
+        let families: ArraySlice<Family>
         let isResponse: Bool
         switch type {
-        case "get-request": (families, isResponse) = (["get"], false)
-        case "get-response": (families, isResponse) = (["get"], true)
-        case "set-request": (families, isResponse) = (["set"], false)
-        case "set-response": (families, isResponse) = (["set"], true)
-        case "action-request": (families, isResponse) = (["action-request", "action-response"], false)
-        case "action-response": (families, isResponse) = (["action-request", "action-response"], true)
+        case "get-request": (families, isResponse) = (Self.getFamilies, false)
+        case "get-response": (families, isResponse) = (Self.getFamilies, true)
+        case "set-request": (families, isResponse) = (Self.setFamilies, false)
+        case "set-response": (families, isResponse) = (Self.setFamilies, true)
+        case "action-request": (families, isResponse) = (Self.actionFamilies, false)
+        case "action-response": (families, isResponse) = (Self.actionFamilies, true)
         default: return (nil, [])
         }
         for family in families {
@@ -237,6 +255,11 @@ struct BlockTransfers: Sendable {
         }
         return (nil, [])
     }
+
+    static let allFamilies: [Family] = [.get, .set, .actionRequest, .actionResponse]
+    static let getFamilies = allFamilies[0..<1]
+    static let setFamilies = allFamilies[1..<2]
+    static let actionFamilies = allFamilies[2..<4]
 
     /// The joined raw data: one A-XDR Data (GET/SET/ACTION of one object), or, for the with-list variants, the
     /// SEQUENCE OF Data (SET/ACTION requests) or SEQUENCE OF Get-Data-Result (GET responses, choice 0 data / 1
@@ -260,6 +283,8 @@ struct BlockTransfers: Sendable {
 
     /// The error `decode` reports for `data`, found without building any value (`AXDR.skipData`).
     static func validate(_ data: [UInt8]) -> DecodeError? {
+        // Well-formed data (the usual case) is recognised by the quick walk; anything else takes the full check.
+        if AXDR.quickEnd(of: data) == data.count { return nil }
         var r = ByteReader(data)
         var error: DecodeError?
         do {

@@ -60,6 +60,10 @@ extension SecurityEngine {
     /// security_activate. Call once per APDU, after `unprotect`, with the APDU's wire type.
     public func observe(apduType: String, service s: ServiceFacts, direction: Direction?,
                         association a: inout AssociationSecurity) -> SecurityObservation {
+        // Only AARQ/AARE and ACTION services are followed (all start with "a"), and pending key transfers.
+        guard s.type.utf8.first == UInt8(ascii: "a") || !a.pendingTransfer.isEmpty else {
+            return SecurityObservation()
+        }
         var out = SecurityObservation()
         // Keys of a key_transfer apply once its response has passed.
         let commitAfter = !a.pendingTransfer.isEmpty && direction == .serverToClient && s.type == "action-response"

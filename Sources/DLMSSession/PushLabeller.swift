@@ -90,9 +90,9 @@ public struct PushLabeller: Sendable {
     public mutating func learn(object: ObjectRef, value: DataValue) {
         switch (object.classID, object.attributeID) {
         case (40, 2):
-            if let list = Self.captureObjects(from: value) { remember(list: list, for: object.obis) }
+            if let list = Self.captureObjects(from: value) { remember(list: list, for: Array(object.obis)) }
         case (3, 3), (4, 3), (5, 4):
-            if let su = ConversationState.scalerUnit(from: value) { remember(scalerUnit: su, for: object.obis) }
+            if let su = ConversationState.scalerUnit(from: value) { remember(scalerUnit: su, for: Array(object.obis)) }
         default:
             break
         }
@@ -212,8 +212,9 @@ public struct PushLabeller: Sendable {
     public func label(event: ServiceFacts) -> [LabelledValue] {
         guard event.type == "event-notification-request", let o = event.objects.first,
               let v = event.values.first else { return [] }
-        return [make(obis: o.obis, classID: o.classID, attributeID: o.attributeID, value: v,
-                     scalerUnit: scalerUnits[o.obis])]
+        let obis = Array(o.obis)
+        return [make(obis: obis, classID: o.classID, attributeID: o.attributeID, value: v,
+                     scalerUnit: scalerUnits[obis])]
     }
 
     private func zipList(_ list: [CaptureObject], _ items: [DataValue]) -> [LabelledValue] {

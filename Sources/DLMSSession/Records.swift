@@ -176,25 +176,21 @@ public struct APDURecord: Sendable {
         set { hlsBox = newValue.map(RecordBox.init) }
     }
     var hlsBox: RecordBox<HLSCheck>?
+}
+
+extension APDURecord {
     public init(provenance: Provenance, transport: TransportKind, bytes: [UInt8], decoded: DecodedAPDU,
                 security: SecurityResult? = nil, service: ServiceFacts, block: BlockPosition? = nil,
                 reassembled: Reassembly? = nil, errors: [DecodeError] = [], notes: [String] = [],
                 scalerUnits: [ObjectRef: ScalerUnitInfo] = [:], redactions: [Range<Int>] = [],
                 hls: HLSCheck? = nil, labels: [LabelledValue] = []) {
-        self.redactions = redactions
-        self.hlsBox = hls.map(RecordBox.init)
-        self.labels = labels
-        self.provenance = provenance
-        self.transport = transport
-        self.bytes = bytes
-        self.decoded = decoded
-        self.securityBox = security.map(RecordBox.init)
-        self.service = service
-        self.block = block
-        self.reassembledBox = reassembled.map(RecordBox.init)
-        self.errors = errors
-        self.notes = notes
-        self.scalerUnits = scalerUnits
+        // Through the memberwise initializer: an explicit one that set each field built the record on the stack
+        // and then copied it (retaining and releasing every field) into the result.
+        self.init(provenance: provenance, transport: transport, bytes: bytes, decoded: decoded,
+                  securityBox: security.map(RecordBox.init), service: service, block: block,
+                  reassembledBox: reassembled.map(RecordBox.init), errors: errors, notes: notes,
+                  scalerUnits: scalerUnits, gbt: nil, labels: labels, redactions: redactions,
+                  hlsBox: hls.map(RecordBox.init))
     }
 }
 

@@ -258,6 +258,29 @@ private func axdr(_ hex: String) throws(DecodeError) -> DataValue { try AXDR.dec
         #expect(decodeError?.message == skipError?.message, "\(label())")
         #expect(decodeError?.offset == skipError?.offset, "\(label())")
         if decodeError == nil { #expect(d.offset == s.offset, "\(label())") }
+        // The quick walk either declines or ends where decoding ends.
+        if let end = AXDR.quickEnd(of: b) {
+            #expect(decodeError == nil && end == d.offset, "quick walk: \(label())")
+        }
+    }
+
+    @Test func theQuickWalkRecognisesWellFormedProfileBuffers() throws {
+        // Gurux profile rows (structures of date-time octet-strings and double-long-unsigneds), an object list,
+        // long-form lengths and a bit-string.
+        let samples = [
+            "0102" + "0203090c07e80219ff0000000000000006000186a00600000fa0"
+                + "0203090c07e80219ff000f000000000006000186a70600000fa1",
+            "010c0204120008110009060000010000ff02020100010002041200011100090600006001"
+                .replacingOccurrences(of: "010c", with: "0101"),
+            "0a8200050102030405", "0405a8", "0100", "020300ff0301",
+        ].map { bytes($0) }
+        for b in samples {
+            var r = ByteReader(b)
+            _ = try AXDR.decodeData(&r)
+            #expect(AXDR.quickEnd(of: b) == r.offset, "\(Hex.encode(b))")
+        }
+        // A compact array is left to the full check.
+        #expect(AXDR.quickEnd(of: bytes("1301120003000100020003")) == nil)
     }
 
     @Test func skippingFailsWhereDecodingFailsOnMutatedRealData() {

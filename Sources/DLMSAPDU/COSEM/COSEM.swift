@@ -57,6 +57,18 @@ public enum COSEM {
         guard let code = packOBIS(bytes) else { return dottedOBIS(bytes.lazy.map { $0 }) }
         return formatOBIS(packed: code, separators: (0x2E, 0x2E, 0x2E, 0x2E, 0x2E))
     }
+    public static func formatOBIS(_ code: OBIS) -> String {
+        guard code.count == 6 else { return formatOBIS(Array(code)) }
+        return formatOBIS(packed: code.packed, separators: (0x2D, 0x3A, 0x2E, 0x2E, 0x2A))
+    }
+    public static func dottedOBIS(_ code: OBIS) -> String {
+        guard code.count == 6 else { return dottedOBIS(Array(code)) }
+        return formatOBIS(packed: code.packed, separators: (0x2E, 0x2E, 0x2E, 0x2E, 0x2E))
+    }
+    public static func obisName(_ code: OBIS) -> String? {
+        guard code.count == 6 else { return nil }
+        return obisNameCache.name(code.packed)
+    }
     public static func obisName(_ bytes: [UInt8]) -> String? { obisName(bytes[...]) }
     public static func obisName(_ bytes: ArraySlice<UInt8>) -> String? {
         guard let code = packOBIS(bytes) else { return nil }
