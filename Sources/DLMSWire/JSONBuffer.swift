@@ -198,12 +198,18 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
         commaBits &= ~1
     }
 
-    @inlinable public mutating func field(literal k: StaticString, _ s: String) { key(literal: k); string(s) }
-    @inlinable public mutating func field<T: BinaryInteger>(literal k: StaticString, _ v: T) {
+    @inlinable @inline(__always) public mutating func field(literal k: StaticString, _ s: String) {
+        key(literal: k)
+        string(s)
+    }
+    @inlinable @inline(__always) public mutating func field<T: BinaryInteger>(literal k: StaticString, _ v: T) {
         key(literal: k)
         int(v)
     }
-    @inlinable public mutating func field(literal k: StaticString, _ v: Bool) { key(literal: k); bool(v) }
+    @inlinable @inline(__always) public mutating func field(literal k: StaticString, _ v: Bool) {
+        key(literal: k)
+        bool(v)
+    }
 
     /// Members written from a serialised fragment inside an open object (`"kind":"date-time"`; `endsWithKey`
     /// when it ends with `"key":` whose value comes next).
@@ -232,9 +238,9 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
 
     // MARK: - Values
 
-    @inlinable public mutating func string(_ s: String) { separator(); appendQuoted(s) }
+    @inlinable @inline(__always) public mutating func string(_ s: String) { separator(); appendQuoted(s) }
 
-    @inlinable public mutating func int<T: BinaryInteger>(_ v: T) {
+    @inlinable @inline(__always) public mutating func int<T: BinaryInteger>(_ v: T) {
         if let small = Int64(exactly: v) {
             appendDecimal(small)
         } else {
@@ -256,20 +262,37 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
     }
 
     /// Decimal digits straight into the buffer (no String, no temporary array: this runs for every integer of a
-    /// profile buffer), with the comma before it.
+    /// profile buffer), with the comma before it; two digits per division.
     @usableFromInline mutating func appendDecimal(_ v: Int64) {
-        var magnitude = v.magnitude
+        var m = v.magnitude
+        if m < 10 && v >= 0 {
+            let p = at(1)
+            p[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: m)
+            done(p + 1)
+            return
+        }
         let negative = v < 0
-        let n = Self.digitCount(magnitude) &+ (negative ? 1 : 0)
+        let n = Self.digitCount(m) &+ (negative ? 1 : 0)
         let p = at(n)
         if negative { p[0] = UInt8(ascii: "-") }
         var i = n
-        repeat {
-            i &-= 1
-            let (q, r) = magnitude.quotientAndRemainder(dividingBy: 10)
-            p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r)
-            magnitude = q
-        } while magnitude > 0
+        while m >= 100 {
+            let q = m / 100
+            let r = UInt32(truncatingIfNeeded: m &- q &* 100)
+            let t = r / 10
+            p[i &- 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r &- t &* 10)
+            p[i &- 2] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: t)
+            i &-= 2
+            m = q
+        }
+        let r = UInt32(truncatingIfNeeded: m)
+        if r >= 10 {
+            let t = r / 10
+            p[i &- 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r &- t &* 10)
+            p[i &- 2] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: t)
+        } else {
+            p[i &- 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r)
+        }
         done(p + n)
     }
 
@@ -382,23 +405,38 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
         copy.withUTF8 { appendQuoted($0, suffix: suffix) }
     }
 
-    /// `"u"` (escaped), then `suffix` if given. Fast path: the bytes are copied 8 at a time while they are checked;
-    /// only a string that needs an escape is written again byte by byte.
+    /// `"u"` (escaped), then `suffix` if given. Fast path: the bytes are checked and copied 8 (or 4) at a time,
+    /// the last chunk overlapping the one before instead of a byte loop for the tail; only a string that needs an
+    /// escape is written again byte by byte.
     @usableFromInline mutating func appendQuoted(_ u: UnsafeBufferPointer<UInt8>, suffix: UInt8?) {
         let n = u.count
         let p = at(n &+ 3, comma: false)
         p[0] = UInt8(ascii: "\"")
         var clean = true
         if let src = u.baseAddress {
+            let s = UnsafeRawPointer(src)
             let dst = UnsafeMutableRawPointer(p + 1)
-            var i = 0
-            while i &+ 8 <= n {
-                let x = UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)
-                if Self.needsEscape(x) { clean = false; break }
-                dst.storeBytes(of: x, toByteOffset: i, as: UInt64.self)
-                i &+= 8
-            }
-            if clean {
+            if n >= 8 {
+                var i = 0
+                while true {
+                    let o = Swift.min(i, n &- 8)
+                    let x = s.loadUnaligned(fromByteOffset: o, as: UInt64.self)
+                    if Self.needsEscape(x) { clean = false; break }
+                    dst.storeBytes(of: x, toByteOffset: o, as: UInt64.self)
+                    i &+= 8
+                    if i >= n { break }
+                }
+            } else if n >= 4 {
+                let a = s.loadUnaligned(as: UInt32.self)
+                let b = s.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self)
+                if Self.needsEscape(UInt64(a) | UInt64(b) << 32) {
+                    clean = false
+                } else {
+                    dst.storeBytes(of: a, as: UInt32.self)
+                    dst.storeBytes(of: b, toByteOffset: n &- 4, as: UInt32.self)
+                }
+            } else {
+                var i = 0
                 while i < n {
                     let c = src[i]
                     if Self.needsEscape(c) { clean = false; break }
@@ -440,5 +478,65 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
             }
         }
         put(UInt8(ascii: "\""))
+    }
+}
+
+// MARK: - Node trees
+
+extension JSONBuffer {
+    /// Writes `nodes` as members of the open object (`"name": value` each), by the mapping described on `Node`: a
+    /// plain leaf (no children, no meaning) is its scalar, a list node an array of its children's values, any
+    /// other node an object `{"value"?, "meaning"?, <children by name>...}`.
+    ///
+    /// The tree is walked through pointers into the children arrays (bounded by each array's count), so no node
+    /// is copied (a copy retains and releases its name, value, meaning and children).
+    public mutating func nodeMembers(_ nodes: [Node]) {
+        nodes.withUnsafeBufferPointer { list in
+            guard let first = list.baseAddress else { return }
+            for i in 0..<list.count { node(first + i, member: true) }
+        }
+    }
+
+    /// One node as a value (`member == false`) or as a member `"name": value`.
+    @usableFromInline mutating func node(_ n: UnsafePointer<Node>, member: Bool) {
+        if member { key(n.pointee.name) }
+        if n.pointee.isList {
+            beginArray()
+            n.pointee.children.withUnsafeBufferPointer { list in
+                guard let first = list.baseAddress else { return }
+                for i in 0..<list.count { node(first + i, member: false) }
+            }
+            endArray()
+            return
+        }
+        if n.pointee.children.isEmpty && n.pointee.meaning == nil {
+            scalar(n.pointee.value)
+            return
+        }
+        beginObject()
+        if case .none = n.pointee.value {} else {
+            key(literal: "value")
+            scalar(n.pointee.value)
+        }
+        if let m = n.pointee.meaning { field(literal: "meaning", m) }
+        n.pointee.children.withUnsafeBufferPointer { list in
+            guard let first = list.baseAddress else { return }
+            for i in 0..<list.count { node(first + i, member: true) }
+        }
+        endObject()
+    }
+
+    /// A node's value as a JSON value.
+    @usableFromInline mutating func scalar(_ v: Node.Value) {
+        switch v {
+        case .none, .null: null()
+        case .bool(let b): bool(b)
+        case .int(let i): int(i)
+        case .uint(let u): int(u)
+        case .double(let d): double(d)
+        case .string(let s): string(s)
+        case .bytes(let b): hex(b)
+        case .data(let d): d.writeJSON(into: &self)
+        }
     }
 }
