@@ -94,6 +94,11 @@ extension DataValue: DataRenderable {
             out.beginObject(members: #""type":"dont-care","value":"#, endsWithKey: true)
             out.null()
             out.endObject()
+        case .octetString(let b):
+            out.beginObject(members: #""type":"octet-string","value":"#, endsWithKey: true)
+            out.hex(b)
+            DataValue.writeOctetStringForms(b, hint: hint, into: &out)
+            out.endObject()
         default:
             writeJSONObject(into: &out, hint: hint)
         }

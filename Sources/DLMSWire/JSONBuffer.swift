@@ -510,14 +510,11 @@ extension JSONBuffer {
             return
         }
         if n.pointee.children.isEmpty && n.pointee.meaning == nil {
-            scalar(n.pointee.value)
+            scalar(n, asMember: false)
             return
         }
         beginObject()
-        if case .none = n.pointee.value {} else {
-            key(literal: "value")
-            scalar(n.pointee.value)
-        }
+        scalar(n, asMember: true)
         if let m = n.pointee.meaning { field(literal: "meaning", m) }
         n.pointee.children.withUnsafeBufferPointer { list in
             guard let first = list.baseAddress else { return }
@@ -526,17 +523,37 @@ extension JSONBuffer {
         endObject()
     }
 
-    /// A node's value as a JSON value.
-    @usableFromInline mutating func scalar(_ v: Node.Value) {
-        switch v {
-        case .none, .null: null()
-        case .bool(let b): bool(b)
-        case .int(let i): int(i)
-        case .uint(let u): int(u)
-        case .double(let d): double(d)
-        case .string(let s): string(s)
-        case .bytes(let b): hex(b)
-        case .data(let d): d.writeJSON(into: &self)
+    /// A node's value as a JSON value (`.none` as null), or with `asMember` as the member `"value": v` (nothing
+    /// for `.none`). One switch on the value in place: no copy of the whole enum.
+    @usableFromInline mutating func scalar(_ n: UnsafePointer<Node>, asMember: Bool) {
+        switch n.pointee.value {
+        case .none:
+            if !asMember { null() }
+            return
+        case .null:
+            if asMember { key(literal: "value") }
+            null()
+        case .bool(let b):
+            if asMember { key(literal: "value") }
+            bool(b)
+        case .int(let i):
+            if asMember { key(literal: "value") }
+            int(i)
+        case .uint(let u):
+            if asMember { key(literal: "value") }
+            int(u)
+        case .double(let d):
+            if asMember { key(literal: "value") }
+            double(d)
+        case .string(let s):
+            if asMember { key(literal: "value") }
+            string(s)
+        case .bytes(let b):
+            if asMember { key(literal: "value") }
+            hex(b)
+        case .data(let d):
+            if asMember { key(literal: "value") }
+            d.writeJSON(into: &self)
         }
     }
 }
