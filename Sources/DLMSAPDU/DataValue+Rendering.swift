@@ -370,6 +370,8 @@ extension DataValue: DataRenderable {
         }
         if deviation == Int16.min {
             out.members(#""kind":"date-time","deviation":null,"utc_offset_minutes":null"#, endsWithKey: false)
+        } else if deviation == 0 {
+            out.members(#""kind":"date-time","deviation":0,"utc_offset_minutes":0"#, endsWithKey: false)
         } else {
             out.members(#""kind":"date-time","deviation":"#, endsWithKey: true)
             out.int(deviation)

@@ -21,6 +21,10 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
     @usableFromInline var depth = 0
     /// Bits pushed out of `commaBits` by nesting deeper than 64 levels.
     @usableFromInline var spilled: [Bool] = []
+    /// The last capture second written by `timestamp` and its first 20 bytes (`YYYY-MM-DDTHH:MM:SS.`): records
+    /// follow each other within the same second, so the calendar conversion is done once per second.
+    var stampSeconds = Int64.min
+    var stampHead: (UInt64, UInt64, UInt32) = (0, 0, 0)
 
     public init(capacity: Int = 1024) {
         let c = Swift.max(capacity, 64)
@@ -252,8 +256,11 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
 
     /// Digits of a magnitude below 10^19.
     @inlinable @inline(__always) static func digitCount(_ m: UInt64) -> Int {
-        var digits = 1
-        var limit: UInt64 = 10
+        if m < 100 { return m < 10 ? 1 : 2 }
+        if m < 10_000 { return m < 1000 ? 3 : 4 }
+        if m < 1_000_000 { return m < 100_000 ? 5 : 6 }
+        var digits = 7
+        var limit: UInt64 = 10_000_000
         while digits < 19 && m >= limit {
             digits &+= 1
             limit &*= 10
@@ -300,14 +307,32 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
     public mutating func timestamp(_ t: Timestamp) {
         let n = Timestamp.rfc3339Length
         let p = at(n + 2)
-        if t.writeRFC3339(p + 1) {
-            p[0] = UInt8(ascii: "\"")
-            p[n + 1] = UInt8(ascii: "\"")
-            done(p + n + 2)
+        p[0] = UInt8(ascii: "\"")
+        let text = UnsafeMutableRawPointer(p + 1)
+        if t.seconds == stampSeconds, t.micros >= 0, t.micros <= 999_999 {
+            // Same second as the last one: its date and time, then the microseconds (`writeRFC3339`'s layout).
+            text.storeBytes(of: stampHead.0, as: UInt64.self)
+            text.storeBytes(of: stampHead.1, toByteOffset: 8, as: UInt64.self)
+            text.storeBytes(of: stampHead.2, toByteOffset: 16, as: UInt32.self)
+            var v = t.micros
+            var i = 26
+            while i > 20 {
+                i -= 1
+                p[1 + i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+            }
+            p[1 + 26] = UInt8(ascii: "Z")
+        } else if t.writeRFC3339(p + 1) {
+            stampSeconds = t.seconds
+            stampHead = (text.loadUnaligned(as: UInt64.self), text.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                         text.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
         } else {
             done(p)
             appendQuoted(t.rfc3339)
+            return
         }
+        p[n + 1] = UInt8(ascii: "\"")
+        done(p + n + 2)
     }
 
     @inlinable @inline(__always) public mutating func bool(_ v: Bool) {
@@ -344,6 +369,17 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
             let out = UnsafeMutableRawPointer(p + 1)
             Self.hexPairs.withUnsafeBufferPointer { table in
                 var i = 0
+                #if _endian(little)
+                // Four bytes per step: one load, four table entries, one 8-byte store (first digit lowest).
+                let raw = UnsafeRawPointer(s)
+                while i &+ 4 <= n {
+                    let w = raw.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+                    let d = UInt64(table[Int(w & 0xFF)]) | UInt64(table[Int(w >> 8 & 0xFF)]) << 16
+                        | UInt64(table[Int(w >> 16 & 0xFF)]) << 32 | UInt64(table[Int(w >> 24)]) << 48
+                    out.storeBytes(of: d, toByteOffset: i &* 2, as: UInt64.self)
+                    i &+= 4
+                }
+                #endif
                 while i < n {
                     out.storeBytes(of: table[Int(s[i])], toByteOffset: i &* 2, as: UInt16.self)
                     i &+= 1
