@@ -94,6 +94,11 @@ extension DataValue: DataRenderable {
             out.beginObject(members: #""type":"dont-care","value":"#, endsWithKey: true)
             out.null()
             out.endObject()
+        case .octetString(let b):
+            out.beginObject(members: #""type":"octet-string","value":"#, endsWithKey: true)
+            out.hex(b)
+            DataValue.writeOctetStringForms(b, hint: hint, into: &out)
+            out.endObject()
         default:
             writeJSONObject(into: &out, hint: hint)
         }
@@ -365,6 +370,8 @@ extension DataValue: DataRenderable {
         }
         if deviation == Int16.min {
             out.members(#""kind":"date-time","deviation":null,"utc_offset_minutes":null"#, endsWithKey: false)
+        } else if deviation == 0 {
+            out.members(#""kind":"date-time","deviation":0,"utc_offset_minutes":0"#, endsWithKey: false)
         } else {
             out.members(#""kind":"date-time","deviation":"#, endsWithKey: true)
             out.int(deviation)

@@ -84,7 +84,11 @@ public final class JSONLinesRenderer: Renderer {
         j.endArray()
         if let t = p.time { j.key(literal: "time"); j.timestamp(t) }
         j.field(literal: "conversation", p.conversation)
-        if let d = p.direction { j.field(literal: "direction", d.rawValue) }
+        switch p.direction {
+        case .clientToServer: j.members(#""direction":"client->server""#)
+        case .serverToClient: j.members(#""direction":"server->client""#)
+        case nil: break
+        }
     }
 
     static func writeAPDU(_ r: APDURecord, into j: inout JSONBuffer) {
@@ -203,7 +207,7 @@ public final class JSONLinesRenderer: Renderer {
             // A secret (LLS password, dedicated key) travels in these bytes: they are shown with it masked.
             j.field(literal: "redacted_hex", Secrets.maskedHex(Array(bytes), redactions))
         }
-        for n in d.fields { writeNodeMember(n, into: &j) }
+        j.nodeMembers(d.fields)
         if !d.errors.isEmpty && !inner.isEmpty {
             // errors of a plaintext are reported with the record's errors; nothing here.
         }
@@ -373,48 +377,5 @@ public final class JSONLinesRenderer: Renderer {
             j.endObject()
         }
         j.endObject()
-    }
-
-    // MARK: - Node trees
-
-    /// A node as a member of an object (`"name": ...`).
-    static func writeNodeMember(_ n: Node, into j: inout JSONBuffer) {
-        j.key(n.name)
-        writeNodeValue(n, into: &j)
-    }
-
-    /// A node as a value: scalar when it is a plain leaf, otherwise an object or array.
-    static func writeNodeValue(_ n: Node, into j: inout JSONBuffer) {
-        if n.isList {
-            j.beginArray()
-            for i in n.children.indices { writeNodeValue(n.children[i], into: &j) }
-            j.endArray()
-            return
-        }
-        if n.children.isEmpty && n.meaning == nil {
-            writeScalar(n.value, into: &j)
-            return
-        }
-        j.beginObject()
-        if case .none = n.value {} else {
-            j.key(literal: "value")
-            writeScalar(n.value, into: &j)
-        }
-        if let m = n.meaning { j.field(literal: "meaning", m) }
-        for i in n.children.indices { writeNodeMember(n.children[i], into: &j) }
-        j.endObject()
-    }
-
-    static func writeScalar(_ v: Node.Value, into j: inout JSONBuffer) {
-        switch v {
-        case .none, .null: j.null()
-        case .bool(let b): j.bool(b)
-        case .int(let i): j.int(i)
-        case .uint(let u): j.int(u)
-        case .double(let d): j.double(d)
-        case .string(let s): j.string(s)
-        case .bytes(let b): j.hex(b)
-        case .data(let d): d.writeJSON(into: &j)
-        }
     }
 }

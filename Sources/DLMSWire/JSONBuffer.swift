@@ -21,6 +21,10 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
     @usableFromInline var depth = 0
     /// Bits pushed out of `commaBits` by nesting deeper than 64 levels.
     @usableFromInline var spilled: [Bool] = []
+    /// The last capture second written by `timestamp` and its first 20 bytes (`YYYY-MM-DDTHH:MM:SS.`): records
+    /// follow each other within the same second, so the calendar conversion is done once per second.
+    var stampSeconds = Int64.min
+    var stampHead: (UInt64, UInt64, UInt32) = (0, 0, 0)
 
     public init(capacity: Int = 1024) {
         let c = Swift.max(capacity, 64)
@@ -198,12 +202,18 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
         commaBits &= ~1
     }
 
-    @inlinable public mutating func field(literal k: StaticString, _ s: String) { key(literal: k); string(s) }
-    @inlinable public mutating func field<T: BinaryInteger>(literal k: StaticString, _ v: T) {
+    @inlinable @inline(__always) public mutating func field(literal k: StaticString, _ s: String) {
+        key(literal: k)
+        string(s)
+    }
+    @inlinable @inline(__always) public mutating func field<T: BinaryInteger>(literal k: StaticString, _ v: T) {
         key(literal: k)
         int(v)
     }
-    @inlinable public mutating func field(literal k: StaticString, _ v: Bool) { key(literal: k); bool(v) }
+    @inlinable @inline(__always) public mutating func field(literal k: StaticString, _ v: Bool) {
+        key(literal: k)
+        bool(v)
+    }
 
     /// Members written from a serialised fragment inside an open object (`"kind":"date-time"`; `endsWithKey`
     /// when it ends with `"key":` whose value comes next).
@@ -232,9 +242,9 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
 
     // MARK: - Values
 
-    @inlinable public mutating func string(_ s: String) { separator(); appendQuoted(s) }
+    @inlinable @inline(__always) public mutating func string(_ s: String) { separator(); appendQuoted(s) }
 
-    @inlinable public mutating func int<T: BinaryInteger>(_ v: T) {
+    @inlinable @inline(__always) public mutating func int<T: BinaryInteger>(_ v: T) {
         if let small = Int64(exactly: v) {
             appendDecimal(small)
         } else {
@@ -246,8 +256,11 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
 
     /// Digits of a magnitude below 10^19.
     @inlinable @inline(__always) static func digitCount(_ m: UInt64) -> Int {
-        var digits = 1
-        var limit: UInt64 = 10
+        if m < 100 { return m < 10 ? 1 : 2 }
+        if m < 10_000 { return m < 1000 ? 3 : 4 }
+        if m < 1_000_000 { return m < 100_000 ? 5 : 6 }
+        var digits = 7
+        var limit: UInt64 = 10_000_000
         while digits < 19 && m >= limit {
             digits &+= 1
             limit &*= 10
@@ -256,20 +269,37 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
     }
 
     /// Decimal digits straight into the buffer (no String, no temporary array: this runs for every integer of a
-    /// profile buffer), with the comma before it.
+    /// profile buffer), with the comma before it; two digits per division.
     @usableFromInline mutating func appendDecimal(_ v: Int64) {
-        var magnitude = v.magnitude
+        var m = v.magnitude
+        if m < 10 && v >= 0 {
+            let p = at(1)
+            p[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: m)
+            done(p + 1)
+            return
+        }
         let negative = v < 0
-        let n = Self.digitCount(magnitude) &+ (negative ? 1 : 0)
+        let n = Self.digitCount(m) &+ (negative ? 1 : 0)
         let p = at(n)
         if negative { p[0] = UInt8(ascii: "-") }
         var i = n
-        repeat {
-            i &-= 1
-            let (q, r) = magnitude.quotientAndRemainder(dividingBy: 10)
-            p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r)
-            magnitude = q
-        } while magnitude > 0
+        while m >= 100 {
+            let q = m / 100
+            let r = UInt32(truncatingIfNeeded: m &- q &* 100)
+            let t = r / 10
+            p[i &- 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r &- t &* 10)
+            p[i &- 2] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: t)
+            i &-= 2
+            m = q
+        }
+        let r = UInt32(truncatingIfNeeded: m)
+        if r >= 10 {
+            let t = r / 10
+            p[i &- 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r &- t &* 10)
+            p[i &- 2] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: t)
+        } else {
+            p[i &- 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r)
+        }
         done(p + n)
     }
 
@@ -277,14 +307,32 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
     public mutating func timestamp(_ t: Timestamp) {
         let n = Timestamp.rfc3339Length
         let p = at(n + 2)
-        if t.writeRFC3339(p + 1) {
-            p[0] = UInt8(ascii: "\"")
-            p[n + 1] = UInt8(ascii: "\"")
-            done(p + n + 2)
+        p[0] = UInt8(ascii: "\"")
+        let text = UnsafeMutableRawPointer(p + 1)
+        if t.seconds == stampSeconds, t.micros >= 0, t.micros <= 999_999 {
+            // Same second as the last one: its date and time, then the microseconds (`writeRFC3339`'s layout).
+            text.storeBytes(of: stampHead.0, as: UInt64.self)
+            text.storeBytes(of: stampHead.1, toByteOffset: 8, as: UInt64.self)
+            text.storeBytes(of: stampHead.2, toByteOffset: 16, as: UInt32.self)
+            var v = t.micros
+            var i = 26
+            while i > 20 {
+                i -= 1
+                p[1 + i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+            }
+            p[1 + 26] = UInt8(ascii: "Z")
+        } else if t.writeRFC3339(p + 1) {
+            stampSeconds = t.seconds
+            stampHead = (text.loadUnaligned(as: UInt64.self), text.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                         text.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
         } else {
             done(p)
             appendQuoted(t.rfc3339)
+            return
         }
+        p[n + 1] = UInt8(ascii: "\"")
+        done(p + n + 2)
     }
 
     @inlinable @inline(__always) public mutating func bool(_ v: Bool) {
@@ -321,6 +369,17 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
             let out = UnsafeMutableRawPointer(p + 1)
             Self.hexPairs.withUnsafeBufferPointer { table in
                 var i = 0
+                #if _endian(little)
+                // Four bytes per step: one load, four table entries, one 8-byte store (first digit lowest).
+                let raw = UnsafeRawPointer(s)
+                while i &+ 4 <= n {
+                    let w = raw.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+                    let d = UInt64(table[Int(w & 0xFF)]) | UInt64(table[Int(w >> 8 & 0xFF)]) << 16
+                        | UInt64(table[Int(w >> 16 & 0xFF)]) << 32 | UInt64(table[Int(w >> 24)]) << 48
+                    out.storeBytes(of: d, toByteOffset: i &* 2, as: UInt64.self)
+                    i &+= 4
+                }
+                #endif
                 while i < n {
                     out.storeBytes(of: table[Int(s[i])], toByteOffset: i &* 2, as: UInt16.self)
                     i &+= 1
@@ -382,23 +441,38 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
         copy.withUTF8 { appendQuoted($0, suffix: suffix) }
     }
 
-    /// `"u"` (escaped), then `suffix` if given. Fast path: the bytes are copied 8 at a time while they are checked;
-    /// only a string that needs an escape is written again byte by byte.
+    /// `"u"` (escaped), then `suffix` if given. Fast path: the bytes are checked and copied 8 (or 4) at a time,
+    /// the last chunk overlapping the one before instead of a byte loop for the tail; only a string that needs an
+    /// escape is written again byte by byte.
     @usableFromInline mutating func appendQuoted(_ u: UnsafeBufferPointer<UInt8>, suffix: UInt8?) {
         let n = u.count
         let p = at(n &+ 3, comma: false)
         p[0] = UInt8(ascii: "\"")
         var clean = true
         if let src = u.baseAddress {
+            let s = UnsafeRawPointer(src)
             let dst = UnsafeMutableRawPointer(p + 1)
-            var i = 0
-            while i &+ 8 <= n {
-                let x = UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)
-                if Self.needsEscape(x) { clean = false; break }
-                dst.storeBytes(of: x, toByteOffset: i, as: UInt64.self)
-                i &+= 8
-            }
-            if clean {
+            if n >= 8 {
+                var i = 0
+                while true {
+                    let o = Swift.min(i, n &- 8)
+                    let x = s.loadUnaligned(fromByteOffset: o, as: UInt64.self)
+                    if Self.needsEscape(x) { clean = false; break }
+                    dst.storeBytes(of: x, toByteOffset: o, as: UInt64.self)
+                    i &+= 8
+                    if i >= n { break }
+                }
+            } else if n >= 4 {
+                let a = s.loadUnaligned(as: UInt32.self)
+                let b = s.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self)
+                if Self.needsEscape(UInt64(a) | UInt64(b) << 32) {
+                    clean = false
+                } else {
+                    dst.storeBytes(of: a, as: UInt32.self)
+                    dst.storeBytes(of: b, toByteOffset: n &- 4, as: UInt32.self)
+                }
+            } else {
+                var i = 0
                 while i < n {
                     let c = src[i]
                     if Self.needsEscape(c) { clean = false; break }
@@ -440,5 +514,82 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
             }
         }
         put(UInt8(ascii: "\""))
+    }
+}
+
+// MARK: - Node trees
+
+extension JSONBuffer {
+    /// Writes `nodes` as members of the open object (`"name": value` each), by the mapping described on `Node`: a
+    /// plain leaf (no children, no meaning) is its scalar, a list node an array of its children's values, any
+    /// other node an object `{"value"?, "meaning"?, <children by name>...}`.
+    ///
+    /// The tree is walked through pointers into the children arrays (bounded by each array's count), so no node
+    /// is copied (a copy retains and releases its name, value, meaning and children).
+    public mutating func nodeMembers(_ nodes: [Node]) {
+        nodes.withUnsafeBufferPointer { list in
+            guard let first = list.baseAddress else { return }
+            for i in 0..<list.count { node(first + i, member: true) }
+        }
+    }
+
+    /// One node as a value (`member == false`) or as a member `"name": value`.
+    @usableFromInline mutating func node(_ n: UnsafePointer<Node>, member: Bool) {
+        if member { key(n.pointee.name) }
+        if n.pointee.isList {
+            beginArray()
+            n.pointee.children.withUnsafeBufferPointer { list in
+                guard let first = list.baseAddress else { return }
+                for i in 0..<list.count { node(first + i, member: false) }
+            }
+            endArray()
+            return
+        }
+        if n.pointee.children.isEmpty && n.pointee.meaning == nil {
+            scalar(n, asMember: false)
+            return
+        }
+        beginObject()
+        scalar(n, asMember: true)
+        if let m = n.pointee.meaning { field(literal: "meaning", m) }
+        n.pointee.children.withUnsafeBufferPointer { list in
+            guard let first = list.baseAddress else { return }
+            for i in 0..<list.count { node(first + i, member: true) }
+        }
+        endObject()
+    }
+
+    /// A node's value as a JSON value (`.none` as null), or with `asMember` as the member `"value": v` (nothing
+    /// for `.none`). One switch on the value in place: no copy of the whole enum.
+    @usableFromInline mutating func scalar(_ n: UnsafePointer<Node>, asMember: Bool) {
+        switch n.pointee.value {
+        case .none:
+            if !asMember { null() }
+            return
+        case .null:
+            if asMember { key(literal: "value") }
+            null()
+        case .bool(let b):
+            if asMember { key(literal: "value") }
+            bool(b)
+        case .int(let i):
+            if asMember { key(literal: "value") }
+            int(i)
+        case .uint(let u):
+            if asMember { key(literal: "value") }
+            int(u)
+        case .double(let d):
+            if asMember { key(literal: "value") }
+            double(d)
+        case .string(let s):
+            if asMember { key(literal: "value") }
+            string(s)
+        case .bytes(let b):
+            if asMember { key(literal: "value") }
+            hex(b)
+        case .data(let d):
+            if asMember { key(literal: "value") }
+            d.writeJSON(into: &self)
+        }
     }
 }

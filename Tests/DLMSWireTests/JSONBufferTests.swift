@@ -144,3 +144,53 @@ import Testing
         }
     }
 }
+
+/// The writer's per-second time cache and its chunked hex must write what the plain definitions say.
+@Suite struct JSONBufferCacheAndHexTests {
+    @Test func timesInTheSameSecondAndAcrossSecondsAreEachWrittenInFull() {
+        var j = JSONBuffer()
+        var expected: [String] = []
+        j.beginArray()
+        let times = [
+            Timestamp(seconds: 1_709_294_400, micros: 5), Timestamp(seconds: 1_709_294_400, micros: 999_999),
+            Timestamp(seconds: 1_709_294_400, micros: 0), Timestamp(seconds: 1_709_294_400, micros: 1_000_000),
+            Timestamp(seconds: 1_709_294_400, micros: -1), Timestamp(seconds: 1_709_294_401, micros: 123_456),
+            Timestamp(seconds: 1_709_294_400, micros: 42), Timestamp(seconds: -62_200_000_000, micros: 7),
+            Timestamp(seconds: -62_200_000_000, micros: 8), Timestamp(seconds: 0, micros: 0),
+        ]
+        for t in times {
+            j.timestamp(t)
+            expected.append("\"" + t.rfc3339 + "\"")
+        }
+        j.endArray()
+        #expect(j.string == "[" + expected.joined(separator: ",") + "]")
+    }
+
+    @Test func hexOfEveryLengthAndByteValueIsLowerCaseDigitPairs() {
+        for n in 0..<40 {
+            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ n) }
+            var j = JSONBuffer()
+            j.hex(bytes)
+            #expect(j.string == "\"" + Hex.encode(bytes) + "\"")
+        }
+        var all = JSONBuffer()
+        all.hex((0...255).map { UInt8($0) })
+        #expect(all.string == "\"" + Hex.encode((0...255).map { UInt8($0) }) + "\"")
+    }
+
+    @Test func linesAccumulateWithoutACommaBetweenRecords() {
+        var j = JSONBuffer()
+        j.beginObject()
+        j.field("a", 1)
+        j.endObject()
+        j.endLine()
+        j.beginObject()
+        j.endObject()
+        j.endLine()
+        #expect(j.string == "{\"a\":1}\n{}\n")
+        j.removeAllBytes()
+        j.beginArray()
+        j.endArray()
+        #expect(j.string == "[]")
+    }
+}
