@@ -28,6 +28,10 @@ public final class Analyzer {
     /// a fresh array per packet and per stream chunk cost an allocation each.
     var streamEventScratch: [StreamEvent] = []
     var transportEventScratch: [TransportEvent] = []
+    /// The connection of the last `.data` event with its conversation and stream decoders, as in the tables:
+    /// consecutive segments nearly always belong to one connection. Forgotten whenever a conversation or stream
+    /// leaves its table.
+    var recent: RecentConnection?
 
     let engine: SecurityEngine
     /// How APDUs are decoded: the tree only when the renderer reads it.
@@ -182,18 +186,30 @@ public final class Analyzer {
             conversations[key] = c
         case .data(let id, let from, let to, let bytes, let frame, let time):
             let key = ConversationKey.connection(id)
-            let c = conversation(key, carrier: "tcp")
-            if c.endpoints == nil { c.endpoints = (from, to) }
-            let skey = StreamKey(conversation: key, from: from)
-            // Mutated in place in the table: copying a decoder out and back would copy its buffers. A decoder is
-            // made only for a new stream (building one per segment cost an allocation each time).
+            let c: Conversation
             let box: StreamBox
-            if let b = streams[skey] {
+            if let r = recent, r.id == id, let b = r.stream(from: from) {
+                // The connection of the previous segment (a request and its response): no table lookups.
+                c = r.conversation
                 box = b
             } else {
-                box = StreamBox(StreamDecoder(framing: .auto, limits: options.limits))
-                streams[skey] = box
+                c = conversation(key, carrier: "tcp")
+                let skey = StreamKey(conversation: key, from: from)
+                // Mutated in place in the table: copying a decoder out and back would copy its buffers. A decoder
+                // is made only for a new stream (building one per segment cost an allocation each time).
+                if let b = streams[skey] {
+                    box = b
+                } else {
+                    box = StreamBox(StreamDecoder(framing: .auto, limits: options.limits))
+                    streams[skey] = box
+                }
+                if let r = recent, r.id == id, r.conversation === c {
+                    recent?.remember(from: from, box)
+                } else {
+                    recent = RecentConnection(id: id, conversation: c, from0: from, box0: box)
+                }
             }
+            if c.endpoints == nil { c.endpoints = (from, to) }
             var events = transportEventScratch
             transportEventScratch = []
             if c.carrier == "udp" {
@@ -221,6 +237,7 @@ public final class Analyzer {
                 for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to)) }
             }
         case .closed(let id, _, let frame, let time):
+            recent = nil
             let key = ConversationKey.connection(id)
             defer { closeConversation(key, frame: frame, time: time) }
             for (skey, box) in streams where skey.conversation == key {
@@ -250,6 +267,7 @@ public final class Analyzer {
     /// A connection ended: what it left unfinished is reported and its state is dropped (memory stays bounded by
     /// the connections open at once, not by the capture's length).
     func closeConversation(_ key: ConversationKey, frame: Int, time: Timestamp?) {
+        recent = nil
         guard let c = conversations.removeValue(forKey: key) else { return }
         guard c.confirmed else { return }
         var notes = c.state.finish()
@@ -262,6 +280,7 @@ public final class Analyzer {
     }
 
     func flushStreams() {
+        recent = nil
         for (skey, box) in streams {
             let events = box.decoder.finish()
             for e in events {
@@ -377,6 +396,34 @@ public final class Analyzer {
     }
 
     static func pair(_ a: UInt32, _ b: UInt32) -> String { a < b ? "\(a)-\(b)" : "\(b)-\(a)" }
+}
+
+/// What the analyzer's tables hold for one connection (`Analyzer.recent`).
+struct RecentConnection {
+    var id: ConnectionID
+    var conversation: Conversation
+    var from0: Endpoint
+    var box0: StreamBox
+    var from1: Endpoint?
+    var box1: StreamBox?
+
+    func stream(from: Endpoint) -> StreamBox? {
+        if from == from0 { return box0 }
+        if let f = from1, f == from { return box1 }
+        return nil
+    }
+
+    mutating func remember(from: Endpoint, _ box: StreamBox) {
+        if from1 == nil {
+            from1 = from
+            box1 = box
+        } else {
+            from0 = from
+            box0 = box
+            from1 = nil
+            box1 = nil
+        }
+    }
 }
 
 /// A stream decoder held by reference in the analyzer's table.

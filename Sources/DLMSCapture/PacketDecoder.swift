@@ -121,10 +121,13 @@ public enum PacketDecoder {
         var r = ByteReader(bytes)
         guard let vihl = r.readUInt8(), r.skip(1), let totalLength = r.readUInt16(),
               let identification = r.readUInt16(), let fragField = r.readUInt16(), r.skip(1),
-              let proto = r.readUInt8(), r.skip(2), let src = r.readSlice(4), let dst = r.readSlice(4)
+              let proto = r.readUInt8(), r.skip(2), let srcAddress = r.readUInt32(), let dstAddress = r.readUInt32()
         else {
             return .malformed(DecodeError("ip.truncated", "frame too short for the IPv4 header", offset: start))
         }
+        // Addresses kept as words (the endpoints are made from them without a view of the bytes).
+        let src = Endpoint(ipv4: srcAddress, port: 0)
+        let dst = Endpoint(ipv4: dstAddress, port: 0)
         guard vihl >> 4 == 4 else {
             return .malformed(DecodeError("ip.bad-version", "IP version \(vihl >> 4) in an IPv4 header",
                                           offset: start))
@@ -148,7 +151,8 @@ public enum PacketDecoder {
         let fragmentOffset = Int(fragField & 0x1FFF) * 8
         guard proto == IPProtocol.tcp.rawValue || proto == IPProtocol.udp.rawValue else { return .ignored }
         if reassembling, moreFragments || fragmentOffset != 0, declared <= bytes.count {
-            let key = IPDefragmenter.Key(source: Array(src), destination: Array(dst), proto: proto,
+            let key = IPDefragmenter.Key(source: Array(bytes[(start + 12)..<(start + 16)]),
+                                         destination: Array(bytes[(start + 16)..<(start + 20)]), proto: proto,
                                          identification: UInt32(identification))
             guard let whole = defrag.add(key, offset: fragmentOffset, more: moreFragments,
                                          bytes: bytes[(start + headerLength)..<(start + declared)], time: frame.time)
@@ -177,10 +181,13 @@ public enum PacketDecoder {
         let start = bytes.startIndex
         var r = ByteReader(bytes)
         guard let v = r.readUInt8(), r.skip(3), let payloadLength = r.readUInt16(), var next = r.readUInt8(),
-              r.skip(1), let src = r.readSlice(16), let dst = r.readSlice(16)
+              r.skip(1), let srcHigh = r.readUInt64(), let srcLow = r.readUInt64(), let dstHigh = r.readUInt64(),
+              let dstLow = r.readUInt64()
         else {
             return .malformed(DecodeError("ip.truncated", "frame too short for the IPv6 header", offset: start))
         }
+        let src = Endpoint(ipv6High: srcHigh, low: srcLow, port: 0)
+        let dst = Endpoint(ipv6High: dstHigh, low: dstLow, port: 0)
         guard v >> 4 == 6 else {
             return .malformed(DecodeError("ip.bad-version", "IP version \(v >> 4) in an IPv6 header",
                                           offset: start))
@@ -223,8 +230,9 @@ public enum PacketDecoder {
                     if reassembling, more || offsetField >> 3 != 0, end <= bytes.endIndex, fragmentStart <= end {
                         // Only fragments whose fragmentable part starts with TCP or UDP are rebuilt.
                         guard nh == 6 || nh == 17 else { return .ignored }
-                        let key = IPDefragmenter.Key(source: Array(src), destination: Array(dst), proto: nh,
-                                                     identification: identification)
+                        let key = IPDefragmenter.Key(source: Array(bytes[(start + 8)..<(start + 24)]),
+                                                     destination: Array(bytes[(start + 24)..<(start + 40)]),
+                                                     proto: nh, identification: identification)
                         guard let whole = defrag.add(key, offset: Int(offsetField >> 3) * 8, more: more,
                                                      bytes: bytes[fragmentStart..<end], time: frame.time)
                         else { return .ignored }
@@ -284,7 +292,7 @@ public enum PacketDecoder {
 
     /// TCP (RFC 9293 §3.1): ports, sequence, acknowledgement, data offset/flags, window, checksum, urgent,
     /// options. UDP (RFC 768): ports, length, checksum.
-    private static func decodeTransport(_ frame: CapturedFrame, proto: UInt8, src: ArraySlice<UInt8>, dst: ArraySlice<UInt8>,
+    private static func decodeTransport(_ frame: CapturedFrame, proto: UInt8, src: Endpoint, dst: Endpoint,
                                         _ payload: ArraySlice<UInt8>, missing: Int, fragmented: Bool)
         -> PacketDecodeResult
     {
@@ -310,11 +318,14 @@ public enum PacketDecoder {
                                               "TCP data offset \(dataOffset) beyond the \(payload.count)-byte segment",
                                               offset: start + 12))
             }
+            var source = src
+            source.port = sp
+            var destination = dst
+            destination.port = dp
             return .packet(Packet(frame: frame.number, time: frame.time, proto: .tcp,
-                                  source: Endpoint(address: src, port: sp),
-                                  destination: Endpoint(address: dst, port: dp),
+                                  source: source, destination: destination,
                                   tcp: TCPHeader(sequence: seq, acknowledgement: ack, flags: flags),
-                                  payload: payload.dropFirst(dataOffset), truncated: missing > 0,
+                                  payload: payload[(start + dataOffset)...], truncated: missing > 0,
                                   missingBytes: missing, fragmented: fragmented))
         }
         guard let sp = r.readUInt16(), let dp = r.readUInt16(), let length = r.readUInt16() else {
@@ -328,7 +339,7 @@ public enum PacketDecoder {
         }
         let present = payload.count
         let announced = present + missing  // bytes of the IP payload on the wire
-        var body = payload.dropFirst(8)
+        var body = payload[min(start + 8, payload.endIndex)...]
         var lost = 0
         if fragmented {
             // First fragment: the UDP length says how much of the datagram the other fragments carry.
@@ -342,8 +353,12 @@ public enum PacketDecoder {
                                           "UDP length \(udpLength) exceeds the \(announced)-byte IP payload",
                                           offset: start + 4))
         }
+        var source = src
+        source.port = sp
+        var destination = dst
+        destination.port = dp
         return .packet(Packet(frame: frame.number, time: frame.time, proto: .udp,
-                              source: Endpoint(address: src, port: sp), destination: Endpoint(address: dst, port: dp),
+                              source: source, destination: destination,
                               tcp: nil, payload: body, truncated: !fragmented && lost > 0, missingBytes: lost,
                               fragmented: fragmented))
     }

@@ -70,11 +70,20 @@ public struct StreamDecoder: Sendable {
             marks.discard(before: bufferBase)
             return
         }
+        if buffer.count == 1, scanner.closingFlagAt == bufferBase, bytes.first == 0x7E {
+            // All that is buffered is the last frame's closing flag, kept in case it opens the next frame, and the
+            // chunk brings its own opening flag: two flags in a row, the first only fills the line. The scan would
+            // step over it and forget it was a closing flag; doing so here spares copying the chunk behind it.
+            scanner.closingFlagAt = nil
+            bufferBase += 1
+            buffer.removeAll(keepingCapacity: true)
+        }
         if buffer.isEmpty {
             // Fast path: scan the caller's bytes in place and keep only an unfinished tail.
-            let input = FrameScanner.Input(data: bytes, base: chunkStart, final: false, record: false, marks: marks)
+            var input = FrameScanner.Input(data: bytes, base: chunkStart, final: false, record: false, marks: marks)
+            input.callerBytes = true
             let stop = scanner.scan(input, into: &out)
-            buffer.append(contentsOf: bytes[stop...])
+            if stop < bytes.endIndex { buffer.append(contentsOf: bytes[stop...]) }
             bufferBase = input.abs(stop)
         } else {
             buffer.append(contentsOf: bytes)
@@ -193,7 +202,8 @@ extension StreamDecoder {
         guard !bytes.isEmpty else { return }
         var recordMarks = ChunkMarks()
         recordMarks.append(start: 0, count: bytes.count, frame: frame, time: time)
-        let input = FrameScanner.Input(data: bytes, base: 0, final: true, record: true, marks: recordMarks)
+        var input = FrameScanner.Input(data: bytes, base: 0, final: true, record: true, marks: recordMarks)
+        input.callerBytes = true
         if framing == .bare || (framing == .auto && !Self.startsFrame(bytes, limits: limits)) {
             scanner.emitBare(input, into: &out)
             return
