@@ -107,6 +107,15 @@ public enum PacketDecoder {
         }
     }
 
+    /// Big-endian fields at `i` of bytes whose length was checked (the subscripts stay checked).
+    @inline(__always) private static func be16(_ b: ArraySlice<UInt8>, _ i: Int) -> UInt16 {
+        UInt16(b[i]) << 8 | UInt16(b[i + 1])
+    }
+
+    @inline(__always) private static func be32(_ b: ArraySlice<UInt8>, _ i: Int) -> UInt32 {
+        UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3])
+    }
+
     private static func truncatedLink(_ r: ByteReader, _ what: String) -> PacketDecodeResult {
         .malformed(DecodeError("link.truncated", "frame too short for the \(what)", offset: r.index))
     }
@@ -118,13 +127,17 @@ public enum PacketDecoder {
     private static func decodeIPv4(_ frame: CapturedFrame, _ bytes: ArraySlice<UInt8>,
                                    _ defrag: inout IPDefragmenter, _ reassembling: Bool) -> PacketDecodeResult {
         let start = bytes.startIndex
-        var r = ByteReader(bytes)
-        guard let vihl = r.readUInt8(), r.skip(1), let totalLength = r.readUInt16(),
-              let identification = r.readUInt16(), let fragField = r.readUInt16(), r.skip(1),
-              let proto = r.readUInt8(), r.skip(2), let srcAddress = r.readUInt32(), let dstAddress = r.readUInt32()
-        else {
+        // The fixed header is read field by field after one length check (checked subscripts, no reader calls).
+        guard bytes.count >= 20 else {
             return .malformed(DecodeError("ip.truncated", "frame too short for the IPv4 header", offset: start))
         }
+        let vihl = bytes[start]
+        let totalLength = be16(bytes, start + 2)
+        let identification = be16(bytes, start + 4)
+        let fragField = be16(bytes, start + 6)
+        let proto = bytes[start + 9]
+        let srcAddress = be32(bytes, start + 12)
+        let dstAddress = be32(bytes, start + 16)
         // Addresses kept as words (the endpoints are made from them without a view of the bytes).
         let src = Endpoint(ipv4: srcAddress, port: 0)
         let dst = Endpoint(ipv4: dstAddress, port: 0)
@@ -297,14 +310,18 @@ public enum PacketDecoder {
         -> PacketDecodeResult
     {
         let start = payload.startIndex
-        var r = ByteReader(payload)
         if proto == IPProtocol.tcp.rawValue {
-            guard let sp = r.readUInt16(), let dp = r.readUInt16(), let seq = r.readUInt32(),
-                  let ack = r.readUInt32(), let off = r.readUInt8(), let flags = r.readUInt8()
-            else {
+            // Ports, sequence, acknowledgement, data offset, flags: 14 bytes, checked once.
+            guard payload.count >= 14 else {
                 return truncatedOrMalformed(frame, "tcp.truncated", "segment too short for the TCP header",
                                             offset: start)
             }
+            let sp = be16(payload, start)
+            let dp = be16(payload, start + 2)
+            let seq = be32(payload, start + 4)
+            let ack = be32(payload, start + 8)
+            let off = payload[start + 12]
+            let flags = payload[start + 13]
             let dataOffset = Int(off >> 4) * 4
             guard dataOffset >= 20 else {
                 return .malformed(DecodeError("tcp.bad-data-offset", "TCP data offset \(dataOffset) < 20",
@@ -328,6 +345,7 @@ public enum PacketDecoder {
                                   payload: payload[(start + dataOffset)...], truncated: missing > 0,
                                   missingBytes: missing, fragmented: fragmented))
         }
+        var r = ByteReader(payload)
         guard let sp = r.readUInt16(), let dp = r.readUInt16(), let length = r.readUInt16() else {
             return truncatedOrMalformed(frame, "udp.truncated", "datagram too short for the UDP header",
                                         offset: start)

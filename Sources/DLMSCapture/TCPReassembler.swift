@@ -116,45 +116,30 @@ public struct TCPReassembler: Sendable {
     private mutating func processTCP(_ p: Packet, _ key: FlowKey, _ out: inout [StreamEvent]) {
         guard let tcp = p.tcp else { return }
         let opening = tcp.syn && !tcp.ack
-        var slot = lookup(key)
-        if let s = slot, let closed = slots[s]?.closed {
-            var reused = false
-            if opening {
-                if closed {
-                    reused = true
-                } else if let a = slots[s]?.a {
-                    let d = a == p.source ? 0 : 1
-                    if let started = slots[s]?.directions[d].started, started,
-                       slots[s]?.directions[d].isn != tcp.sequence {
-                        reused = true
-                    }
-                }
-            }
-            if reused {
-                if !closed { close(slot: s, reason: "reused", &out) }
-                remove(slot: s)
-                slot = nil
-            } else if closed {
-                // A late ACK, FIN or retransmission of a closed connection.
-                slots[s]?.lastUse = tick
+        if let s = lookup(key) {
+            // One mutating call on the slot (optional chaining): the connection is neither copied out nor back.
+            switch slots[s]?.arrive(p, tcp, opening: opening, tick: tick, limits: limits, &out) {
+            case nil:
                 return
+            case .late?:
+                return
+            case .received(let finished)?:
+                if tcp.rst {
+                    close(slot: s, reason: "reset", &out)
+                } else if finished {
+                    close(slot: s, reason: "fin", &out)
+                }
+                return
+            case .reused(let wasClosed)?:
+                if !wasClosed { close(slot: s, reason: "reused", &out) }
+                remove(slot: s)
             }
         }
-        let s: Int
-        if let slot {
-            s = slot
-        } else {
-            guard !tcp.rst else { return }  // a RST for a connection we never saw opens nothing
-            let initiator = opening ? p.source : (tcp.syn ? p.destination : nil)
-            s = open(p, key, initiator: initiator, &out)
-        }
-        // Mutated in place in its slot (optional chaining on the slot: no copy of the connection's buffers).
+        guard !tcp.rst else { return }  // a RST for a connection we never saw opens nothing
+        let initiator = opening ? p.source : (tcp.syn ? p.destination : nil)
+        let s = open(p, key, initiator: initiator, &out)
         guard let finished = slots[s]?.receiveSegment(p, tcp, tick: tick, limits: limits, &out) else { return }
-        if tcp.rst {
-            close(slot: s, reason: "reset", &out)
-        } else if finished {
-            close(slot: s, reason: "fin", &out)
-        }
+        if finished { close(slot: s, reason: "fin", &out) }
     }
 
     // MARK: - Table
@@ -296,6 +281,31 @@ extension TCPReassembler.Connection {
         }
     }
 
+    enum Arrival {
+        /// A late ACK, FIN or retransmission of a closed connection.
+        case late
+        /// A SYN on a closed connection's 4-tuple, or one with another initial sequence number: a new connection.
+        case reused(wasClosed: Bool)
+        /// Taken by this connection; `finished`: both directions have seen their FIN.
+        case received(finished: Bool)
+    }
+
+    /// A TCP segment on this connection's 4-tuple: a new connection's SYN is left to the caller, the rest taken.
+    mutating func arrive(_ p: Packet, _ tcp: TCPHeader, opening: Bool, tick: UInt64, limits: ReassemblyLimits,
+                         _ out: inout [StreamEvent]) -> Arrival {
+        if opening {
+            let d = a == p.source ? 0 : 1
+            if closed || (directions[d].started && directions[d].isn != tcp.sequence) {
+                return .reused(wasClosed: closed)
+            }
+        }
+        if closed {
+            lastUse = tick
+            return .late
+        }
+        return .received(finished: receiveSegment(p, tcp, tick: tick, limits: limits, &out))
+    }
+
     /// One TCP segment of this connection; returns true when both directions have seen their FIN.
     mutating func receiveSegment(_ p: Packet, _ tcp: TCPHeader, tick: UInt64, limits: ReassemblyLimits,
                                  _ out: inout [StreamEvent]) -> Bool {
@@ -303,7 +313,6 @@ extension TCPReassembler.Connection {
         lastTime = p.time ?? lastTime
         let d = a == p.source ? 0 : 1
         let forward = context(d, p, limits)
-        let backward = context(1 - d, p, limits)
         Self.notices(p, id, &out)
 
         // The peer acknowledges up to `ack`: bytes before it that the capture never showed are lost.
@@ -311,7 +320,7 @@ extension TCPReassembler.Connection {
             let target = directions[1 - d].position(tcp.acknowledgement)
             let ahead = target - directions[1 - d].next
             if ahead > 0, ahead <= StreamDirection.maximumAhead {
-                directions[1 - d].skip(to: target, backward, &out)
+                directions[1 - d].skip(to: target, context(1 - d, p, limits), &out)
             }
         }
 
