@@ -164,9 +164,11 @@ public final class Analyzer {
             var events = streamEventScratch
             streamEventScratch = []
             reassembler.process(p, into: &events)
-            // By index: each event is passed borrowed, not copied out of the array as a for-in would.
-            for i in events.indices { handle(events[i]) }
-            events.removeAll(keepingCapacity: events.capacity <= 256)
+            // Each event is moved out of the array (reversed, then taken from the end) and handed over without a
+            // copy; the array is left empty with its capacity for the next packet.
+            if events.count > 1 { events.reverse() }
+            while let e = events.popLast() { handle(e) }
+            if events.capacity > 256 { events = [] }
             streamEventScratch = events
         }
     }
@@ -218,10 +220,12 @@ public final class Analyzer {
                 box.decoder.feed(bytes, frame: frame, time: time, into: &events)
             }
             // The conversation was looked up above: handing it over saves a table lookup per event.
-            for i in events.indices {
-                handleTransport(events[i], key: key, from: .endpoint(from), to: .endpoint(to), conversation: c)
+            // Moved out one by one (see `process`): no copy of an event, each freed once it is handled.
+            if events.count > 1 { events.reverse() }
+            while let e = events.popLast() {
+                handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to), conversation: c)
             }
-            events.removeAll(keepingCapacity: events.capacity <= 256)
+            if events.capacity > 256 { events = [] }
             transportEventScratch = events
         case .gap(let id, let from, let to, let missing, let frame, let time):
             let key = ConversationKey.connection(id)
