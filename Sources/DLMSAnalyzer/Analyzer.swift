@@ -126,16 +126,29 @@ public final class Analyzer {
         } catch {
             throw AnalyzerError(error.description)
         }
-        readFrames(from: &source) { f in
-            guard stop?.isSet != true else { return false }
-            process(f)
-            return true
-        }
+        let stopFlag = stop  // read once: each read of the property per frame paid an exclusivity check
+        readFrames(from: &source, before: { _ in stopFlag?.isSet != true })
     }
 
-    /// Feeds every frame of `source` to `body` until the source ends, a read fails (reported, as the end of the
-    /// capture) or `body` returns false; then flushes the TCP reassembler. Files and interfaces share it.
-    func readFrames<S: FrameSource>(from source: inout S, _ body: (CapturedFrame) -> Bool) {
+    /// The packet-level state (TCP reassembly, IP defragmentation, the reused event array), moved into a local of
+    /// `readFrames` for the duration of its loop: reached through `self` (a class), each use per frame paid a
+    /// dynamic exclusivity check.
+    struct PacketState {
+        var reassembler: TCPReassembler
+        var defragmenter: IPDefragmenter
+        var events: [StreamEvent]
+    }
+
+    /// Feeds every frame of `source` through `process` until the source ends, a read fails (reported, as the end of
+    /// the capture) or `before` returns false; `after` runs after each frame. Then flushes the TCP reassembler.
+    /// Files and interfaces share it.
+    func readFrames<S: FrameSource>(from source: inout S, before: (CapturedFrame) -> Bool,
+                                    after: () -> Void = {}) {
+        var state = PacketState(reassembler: reassembler, defragmenter: defragmenter, events: streamEventScratch)
+        // The analyzer's copies are replaced while the loop owns the state (no copy-on-write of its tables).
+        reassembler = TCPReassembler(limits: state.reassembler.limits)
+        defragmenter = IPDefragmenter(maxDatagrams: 0)
+        streamEventScratch = []
         while true {
             let frame: CapturedFrame?
             do {
@@ -145,31 +158,33 @@ public final class Analyzer {
                           conversation: "-", direction: nil, offset: nil)
                 break
             }
-            guard let f = frame, body(f) else { break }
+            guard let f = frame, before(f) else { break }
+            process(f, &state)
+            after()
         }
-        for ev in reassembler.finish() { handle(ev) }
+        for ev in state.reassembler.finish() { handle(ev) }
+        reassembler = state.reassembler
+        defragmenter = state.defragmenter
+        streamEventScratch = state.events
     }
 
     /// One captured frame (file or interface): link, IP and TCP/UDP, then the streams.
-    func process(_ f: CapturedFrame) {
+    func process(_ f: CapturedFrame, _ state: inout PacketState) {
         summary.frames += 1
         summary.bytes += f.data.count
-        switch PacketDecoder.decode(f, defragmenter: &defragmenter) {
+        switch PacketDecoder.decode(f, defragmenter: &state.defragmenter) {
         case .ignored:
             break
         case .malformed(let e):
             emitError(code: e.code, message: e.message, frames: [f.number], time: f.time, conversation: "-",
                       direction: nil, offset: e.offset)
         case .packet(let p):
-            var events = streamEventScratch
-            streamEventScratch = []
-            reassembler.process(p, into: &events)
+            state.reassembler.process(p, into: &state.events)
             // Each event is moved out of the array (reversed, then taken from the end) and handed over without a
             // copy; the array is left empty with its capacity for the next packet.
-            if events.count > 1 { events.reverse() }
-            while let e = events.popLast() { handle(e) }
-            if events.capacity > 256 { events = [] }
-            streamEventScratch = events
+            if state.events.count > 1 { state.events.reverse() }
+            while let e = state.events.popLast() { handle(e) }
+            if state.events.capacity > 256 { state.events = [] }
         }
     }
 
