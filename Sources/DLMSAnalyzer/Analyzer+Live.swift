@@ -16,12 +16,12 @@ extension Analyzer {
                                  count: Int?) {
         currentSource = source.interface
         var live = source
-        readFrames(from: &live) { f in
+        readFrames(from: &live, before: { f in
             dump?.write(f)
-            process(f)
-            checkCount(count, stop)
             return true
-        }
+        }, after: {
+            checkCount(count, stop)
+        })
         flushStreams()
     }
 

@@ -28,6 +28,10 @@ public final class Analyzer {
     /// a fresh array per packet and per stream chunk cost an allocation each.
     var streamEventScratch: [StreamEvent] = []
     var transportEventScratch: [TransportEvent] = []
+    /// The connection of the last `.data` event with its conversation and stream decoders, as in the tables:
+    /// consecutive segments nearly always belong to one connection. Forgotten whenever a conversation or stream
+    /// leaves its table.
+    var recent: RecentConnection?
 
     let engine: SecurityEngine
     /// How APDUs are decoded: the tree only when the renderer reads it.
@@ -122,16 +126,29 @@ public final class Analyzer {
         } catch {
             throw AnalyzerError(error.description)
         }
-        readFrames(from: &source) { f in
-            guard stop?.isSet != true else { return false }
-            process(f)
-            return true
-        }
+        let stopFlag = stop  // read once: each read of the property per frame paid an exclusivity check
+        readFrames(from: &source, before: { _ in stopFlag?.isSet != true })
     }
 
-    /// Feeds every frame of `source` to `body` until the source ends, a read fails (reported, as the end of the
-    /// capture) or `body` returns false; then flushes the TCP reassembler. Files and interfaces share it.
-    func readFrames<S: FrameSource>(from source: inout S, _ body: (CapturedFrame) -> Bool) {
+    /// The packet-level state (TCP reassembly, IP defragmentation, the reused event array), moved into a local of
+    /// `readFrames` for the duration of its loop: reached through `self` (a class), each use per frame paid a
+    /// dynamic exclusivity check.
+    struct PacketState {
+        var reassembler: TCPReassembler
+        var defragmenter: IPDefragmenter
+        var events: [StreamEvent]
+    }
+
+    /// Feeds every frame of `source` through `process` until the source ends, a read fails (reported, as the end of
+    /// the capture) or `before` returns false; `after` runs after each frame. Then flushes the TCP reassembler.
+    /// Files and interfaces share it.
+    func readFrames<S: FrameSource>(from source: inout S, before: (CapturedFrame) -> Bool,
+                                    after: () -> Void = {}) {
+        var state = PacketState(reassembler: reassembler, defragmenter: defragmenter, events: streamEventScratch)
+        // The analyzer's copies are replaced while the loop owns the state (no copy-on-write of its tables).
+        reassembler = TCPReassembler(limits: state.reassembler.limits)
+        defragmenter = IPDefragmenter(maxDatagrams: 0)
+        streamEventScratch = []
         while true {
             let frame: CapturedFrame?
             do {
@@ -141,29 +158,33 @@ public final class Analyzer {
                           conversation: "-", direction: nil, offset: nil)
                 break
             }
-            guard let f = frame, body(f) else { break }
+            guard let f = frame, before(f) else { break }
+            process(f, &state)
+            after()
         }
-        for ev in reassembler.finish() { handle(ev) }
+        for ev in state.reassembler.finish() { handle(ev) }
+        reassembler = state.reassembler
+        defragmenter = state.defragmenter
+        streamEventScratch = state.events
     }
 
     /// One captured frame (file or interface): link, IP and TCP/UDP, then the streams.
-    func process(_ f: CapturedFrame) {
+    func process(_ f: CapturedFrame, _ state: inout PacketState) {
         summary.frames += 1
         summary.bytes += f.data.count
-        switch PacketDecoder.decode(f, defragmenter: &defragmenter) {
+        switch PacketDecoder.decode(f, defragmenter: &state.defragmenter) {
         case .ignored:
             break
         case .malformed(let e):
             emitError(code: e.code, message: e.message, frames: [f.number], time: f.time, conversation: "-",
                       direction: nil, offset: e.offset)
         case .packet(let p):
-            var events = streamEventScratch
-            streamEventScratch = []
-            reassembler.process(p, into: &events)
-            // By index: each event is passed borrowed, not copied out of the array as a for-in would.
-            for i in events.indices { handle(events[i]) }
-            events.removeAll(keepingCapacity: events.capacity <= 256)
-            streamEventScratch = events
+            state.reassembler.process(p, into: &state.events)
+            // Each event is moved out of the array (reversed, then taken from the end) and handed over without a
+            // copy; the array is left empty with its capacity for the next packet.
+            if state.events.count > 1 { state.events.reverse() }
+            while let e = state.events.popLast() { handle(e) }
+            if state.events.capacity > 256 { state.events = [] }
         }
     }
 
@@ -182,18 +203,30 @@ public final class Analyzer {
             conversations[key] = c
         case .data(let id, let from, let to, let bytes, let frame, let time):
             let key = ConversationKey.connection(id)
-            let c = conversation(key, carrier: "tcp")
-            if c.endpoints == nil { c.endpoints = (from, to) }
-            let skey = StreamKey(conversation: key, from: from)
-            // Mutated in place in the table: copying a decoder out and back would copy its buffers. A decoder is
-            // made only for a new stream (building one per segment cost an allocation each time).
+            let c: Conversation
             let box: StreamBox
-            if let b = streams[skey] {
+            if let r = recent, r.id == id, let b = r.stream(from: from) {
+                // The connection of the previous segment (a request and its response): no table lookups.
+                c = r.conversation
                 box = b
             } else {
-                box = StreamBox(StreamDecoder(framing: .auto, limits: options.limits))
-                streams[skey] = box
+                c = conversation(key, carrier: "tcp")
+                let skey = StreamKey(conversation: key, from: from)
+                // Mutated in place in the table: copying a decoder out and back would copy its buffers. A decoder
+                // is made only for a new stream (building one per segment cost an allocation each time).
+                if let b = streams[skey] {
+                    box = b
+                } else {
+                    box = StreamBox(StreamDecoder(framing: .auto, limits: options.limits))
+                    streams[skey] = box
+                }
+                if let r = recent, r.id == id, r.conversation === c {
+                    recent?.remember(from: from, box)
+                } else {
+                    recent = RecentConnection(id: id, conversation: c, from0: from, box0: box)
+                }
             }
+            if c.endpoints == nil { c.endpoints = (from, to) }
             var events = transportEventScratch
             transportEventScratch = []
             if c.carrier == "udp" {
@@ -202,10 +235,12 @@ public final class Analyzer {
                 box.decoder.feed(bytes, frame: frame, time: time, into: &events)
             }
             // The conversation was looked up above: handing it over saves a table lookup per event.
-            for i in events.indices {
-                handleTransport(events[i], key: key, from: .endpoint(from), to: .endpoint(to), conversation: c)
+            // Moved out one by one (see `process`): no copy of an event, each freed once it is handled.
+            if events.count > 1 { events.reverse() }
+            while let e = events.popLast() {
+                handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to), conversation: c)
             }
-            events.removeAll(keepingCapacity: events.capacity <= 256)
+            if events.capacity > 256 { events = [] }
             transportEventScratch = events
         case .gap(let id, let from, let to, let missing, let frame, let time):
             let key = ConversationKey.connection(id)
@@ -221,6 +256,7 @@ public final class Analyzer {
                 for e in events { handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to)) }
             }
         case .closed(let id, _, let frame, let time):
+            recent = nil
             let key = ConversationKey.connection(id)
             defer { closeConversation(key, frame: frame, time: time) }
             for (skey, box) in streams where skey.conversation == key {
@@ -250,6 +286,7 @@ public final class Analyzer {
     /// A connection ended: what it left unfinished is reported and its state is dropped (memory stays bounded by
     /// the connections open at once, not by the capture's length).
     func closeConversation(_ key: ConversationKey, frame: Int, time: Timestamp?) {
+        recent = nil
         guard let c = conversations.removeValue(forKey: key) else { return }
         guard c.confirmed else { return }
         var notes = c.state.finish()
@@ -262,6 +299,7 @@ public final class Analyzer {
     }
 
     func flushStreams() {
+        recent = nil
         for (skey, box) in streams {
             let events = box.decoder.finish()
             for e in events {
@@ -377,6 +415,34 @@ public final class Analyzer {
     }
 
     static func pair(_ a: UInt32, _ b: UInt32) -> String { a < b ? "\(a)-\(b)" : "\(b)-\(a)" }
+}
+
+/// What the analyzer's tables hold for one connection (`Analyzer.recent`).
+struct RecentConnection {
+    var id: ConnectionID
+    var conversation: Conversation
+    var from0: Endpoint
+    var box0: StreamBox
+    var from1: Endpoint?
+    var box1: StreamBox?
+
+    func stream(from: Endpoint) -> StreamBox? {
+        if from == from0 { return box0 }
+        if let f = from1, f == from { return box1 }
+        return nil
+    }
+
+    mutating func remember(from: Endpoint, _ box: StreamBox) {
+        if from1 == nil {
+            from1 = from
+            box1 = box
+        } else {
+            from0 = from
+            box0 = box
+            from1 = nil
+            box1 = nil
+        }
+    }
 }
 
 /// A stream decoder held by reference in the analyzer's table.

@@ -234,9 +234,10 @@ enum InherentDirection {
         case .snrm, .disc: return .clientToServer
         case .ua, .dm, .frmr: return .serverToClient
         case .i, .ui:
-            if frame.info.count >= 3 && frame.info[0] == 0xE6 {
-                if frame.info[1] == 0xE6 { return .clientToServer }
-                if frame.info[1] == 0xE7 { return .serverToClient }
+            let info = frame.info
+            if info.count >= 3 && info[info.startIndex] == 0xE6 {
+                if info[info.startIndex + 1] == 0xE6 { return .clientToServer }
+                if info[info.startIndex + 1] == 0xE7 { return .serverToClient }
             }
             return nil
         default: return nil

@@ -57,6 +57,22 @@ public struct Endpoint: Sendable, Hashable, Comparable, CustomStringConvertible 
         self.port = port
     }
 
+    /// An IPv4 address (big-endian value) and port.
+    @inlinable public init(ipv4 address: UInt32, port: UInt16) {
+        self.addressLength = 4
+        self.high = UInt64(address) << 32
+        self.low = 0
+        self.port = port
+    }
+
+    /// An IPv6 address (its first and last 8 bytes as big-endian values) and port.
+    @inlinable public init(ipv6High high: UInt64, low: UInt64, port: UInt16) {
+        self.addressLength = 16
+        self.high = high
+        self.low = low
+        self.port = port
+    }
+
     /// The address bytes (4 or 16).
     public var address: [UInt8] {
         (0..<Int(addressLength)).map { i in

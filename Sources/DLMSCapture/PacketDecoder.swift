@@ -107,6 +107,15 @@ public enum PacketDecoder {
         }
     }
 
+    /// Big-endian fields at `i` of bytes whose length was checked (the subscripts stay checked).
+    @inline(__always) private static func be16(_ b: ArraySlice<UInt8>, _ i: Int) -> UInt16 {
+        UInt16(b[i]) << 8 | UInt16(b[i + 1])
+    }
+
+    @inline(__always) private static func be32(_ b: ArraySlice<UInt8>, _ i: Int) -> UInt32 {
+        UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3])
+    }
+
     private static func truncatedLink(_ r: ByteReader, _ what: String) -> PacketDecodeResult {
         .malformed(DecodeError("link.truncated", "frame too short for the \(what)", offset: r.index))
     }
@@ -118,13 +127,20 @@ public enum PacketDecoder {
     private static func decodeIPv4(_ frame: CapturedFrame, _ bytes: ArraySlice<UInt8>,
                                    _ defrag: inout IPDefragmenter, _ reassembling: Bool) -> PacketDecodeResult {
         let start = bytes.startIndex
-        var r = ByteReader(bytes)
-        guard let vihl = r.readUInt8(), r.skip(1), let totalLength = r.readUInt16(),
-              let identification = r.readUInt16(), let fragField = r.readUInt16(), r.skip(1),
-              let proto = r.readUInt8(), r.skip(2), let src = r.readSlice(4), let dst = r.readSlice(4)
-        else {
+        // The fixed header is read field by field after one length check (checked subscripts, no reader calls).
+        guard bytes.count >= 20 else {
             return .malformed(DecodeError("ip.truncated", "frame too short for the IPv4 header", offset: start))
         }
+        let vihl = bytes[start]
+        let totalLength = be16(bytes, start + 2)
+        let identification = be16(bytes, start + 4)
+        let fragField = be16(bytes, start + 6)
+        let proto = bytes[start + 9]
+        let srcAddress = be32(bytes, start + 12)
+        let dstAddress = be32(bytes, start + 16)
+        // Addresses kept as words (the endpoints are made from them without a view of the bytes).
+        let src = Endpoint(ipv4: srcAddress, port: 0)
+        let dst = Endpoint(ipv4: dstAddress, port: 0)
         guard vihl >> 4 == 4 else {
             return .malformed(DecodeError("ip.bad-version", "IP version \(vihl >> 4) in an IPv4 header",
                                           offset: start))
@@ -148,7 +164,8 @@ public enum PacketDecoder {
         let fragmentOffset = Int(fragField & 0x1FFF) * 8
         guard proto == IPProtocol.tcp.rawValue || proto == IPProtocol.udp.rawValue else { return .ignored }
         if reassembling, moreFragments || fragmentOffset != 0, declared <= bytes.count {
-            let key = IPDefragmenter.Key(source: Array(src), destination: Array(dst), proto: proto,
+            let key = IPDefragmenter.Key(source: Array(bytes[(start + 12)..<(start + 16)]),
+                                         destination: Array(bytes[(start + 16)..<(start + 20)]), proto: proto,
                                          identification: UInt32(identification))
             guard let whole = defrag.add(key, offset: fragmentOffset, more: moreFragments,
                                          bytes: bytes[(start + headerLength)..<(start + declared)], time: frame.time)
@@ -177,10 +194,13 @@ public enum PacketDecoder {
         let start = bytes.startIndex
         var r = ByteReader(bytes)
         guard let v = r.readUInt8(), r.skip(3), let payloadLength = r.readUInt16(), var next = r.readUInt8(),
-              r.skip(1), let src = r.readSlice(16), let dst = r.readSlice(16)
+              r.skip(1), let srcHigh = r.readUInt64(), let srcLow = r.readUInt64(), let dstHigh = r.readUInt64(),
+              let dstLow = r.readUInt64()
         else {
             return .malformed(DecodeError("ip.truncated", "frame too short for the IPv6 header", offset: start))
         }
+        let src = Endpoint(ipv6High: srcHigh, low: srcLow, port: 0)
+        let dst = Endpoint(ipv6High: dstHigh, low: dstLow, port: 0)
         guard v >> 4 == 6 else {
             return .malformed(DecodeError("ip.bad-version", "IP version \(v >> 4) in an IPv6 header",
                                           offset: start))
@@ -223,8 +243,9 @@ public enum PacketDecoder {
                     if reassembling, more || offsetField >> 3 != 0, end <= bytes.endIndex, fragmentStart <= end {
                         // Only fragments whose fragmentable part starts with TCP or UDP are rebuilt.
                         guard nh == 6 || nh == 17 else { return .ignored }
-                        let key = IPDefragmenter.Key(source: Array(src), destination: Array(dst), proto: nh,
-                                                     identification: identification)
+                        let key = IPDefragmenter.Key(source: Array(bytes[(start + 8)..<(start + 24)]),
+                                                     destination: Array(bytes[(start + 24)..<(start + 40)]),
+                                                     proto: nh, identification: identification)
                         guard let whole = defrag.add(key, offset: Int(offsetField >> 3) * 8, more: more,
                                                      bytes: bytes[fragmentStart..<end], time: frame.time)
                         else { return .ignored }
@@ -284,19 +305,23 @@ public enum PacketDecoder {
 
     /// TCP (RFC 9293 §3.1): ports, sequence, acknowledgement, data offset/flags, window, checksum, urgent,
     /// options. UDP (RFC 768): ports, length, checksum.
-    private static func decodeTransport(_ frame: CapturedFrame, proto: UInt8, src: ArraySlice<UInt8>, dst: ArraySlice<UInt8>,
+    private static func decodeTransport(_ frame: CapturedFrame, proto: UInt8, src: Endpoint, dst: Endpoint,
                                         _ payload: ArraySlice<UInt8>, missing: Int, fragmented: Bool)
         -> PacketDecodeResult
     {
         let start = payload.startIndex
-        var r = ByteReader(payload)
         if proto == IPProtocol.tcp.rawValue {
-            guard let sp = r.readUInt16(), let dp = r.readUInt16(), let seq = r.readUInt32(),
-                  let ack = r.readUInt32(), let off = r.readUInt8(), let flags = r.readUInt8()
-            else {
+            // Ports, sequence, acknowledgement, data offset, flags: 14 bytes, checked once.
+            guard payload.count >= 14 else {
                 return truncatedOrMalformed(frame, "tcp.truncated", "segment too short for the TCP header",
                                             offset: start)
             }
+            let sp = be16(payload, start)
+            let dp = be16(payload, start + 2)
+            let seq = be32(payload, start + 4)
+            let ack = be32(payload, start + 8)
+            let off = payload[start + 12]
+            let flags = payload[start + 13]
             let dataOffset = Int(off >> 4) * 4
             guard dataOffset >= 20 else {
                 return .malformed(DecodeError("tcp.bad-data-offset", "TCP data offset \(dataOffset) < 20",
@@ -310,13 +335,17 @@ public enum PacketDecoder {
                                               "TCP data offset \(dataOffset) beyond the \(payload.count)-byte segment",
                                               offset: start + 12))
             }
+            var source = src
+            source.port = sp
+            var destination = dst
+            destination.port = dp
             return .packet(Packet(frame: frame.number, time: frame.time, proto: .tcp,
-                                  source: Endpoint(address: src, port: sp),
-                                  destination: Endpoint(address: dst, port: dp),
+                                  source: source, destination: destination,
                                   tcp: TCPHeader(sequence: seq, acknowledgement: ack, flags: flags),
-                                  payload: payload.dropFirst(dataOffset), truncated: missing > 0,
+                                  payload: payload[(start + dataOffset)...], truncated: missing > 0,
                                   missingBytes: missing, fragmented: fragmented))
         }
+        var r = ByteReader(payload)
         guard let sp = r.readUInt16(), let dp = r.readUInt16(), let length = r.readUInt16() else {
             return truncatedOrMalformed(frame, "udp.truncated", "datagram too short for the UDP header",
                                         offset: start)
@@ -328,7 +357,7 @@ public enum PacketDecoder {
         }
         let present = payload.count
         let announced = present + missing  // bytes of the IP payload on the wire
-        var body = payload.dropFirst(8)
+        var body = payload[min(start + 8, payload.endIndex)...]
         var lost = 0
         if fragmented {
             // First fragment: the UDP length says how much of the datagram the other fragments carry.
@@ -342,8 +371,12 @@ public enum PacketDecoder {
                                           "UDP length \(udpLength) exceeds the \(announced)-byte IP payload",
                                           offset: start + 4))
         }
+        var source = src
+        source.port = sp
+        var destination = dst
+        destination.port = dp
         return .packet(Packet(frame: frame.number, time: frame.time, proto: .udp,
-                              source: Endpoint(address: src, port: sp), destination: Endpoint(address: dst, port: dp),
+                              source: source, destination: destination,
                               tcp: nil, payload: body, truncated: !fragmented && lost > 0, missingBytes: lost,
                               fragmented: fragmented))
     }

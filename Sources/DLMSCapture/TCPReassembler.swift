@@ -60,6 +60,9 @@ public struct TCPReassembler: Sendable {
     private var lastFrame = 0
     private var lastTime: Timestamp?
     private var lastSweep: Timestamp?
+    /// The flow of the last lookup and its slot (`lookup`); forgotten whenever a slot is freed.
+    private var recentKey: FlowKey?
+    private var recentSlot = 0
 
     public init(limits: ReassemblyLimits = .default) {
         self.limits = limits
@@ -100,108 +103,43 @@ public struct TCPReassembler: Sendable {
         table.removeAll()
         slots.removeAll()
         freeSlots.removeAll()
+        recentKey = nil
         return out
     }
 
     private mutating func processUDP(_ p: Packet, _ key: FlowKey, _ out: inout [StreamEvent]) {
-        let s = table[key] ?? open(p, key, initiator: nil, &out)
-        guard var conn = slots[s] else { return }
-        slots[s] = nil  // take the value out so it is mutated without a copy of its buffers
-        conn.lastUse = tick
-        conn.lastTime = p.time ?? conn.lastTime
-        notices(p, conn.id, &out)
-        if !p.payload.isEmpty {
-            out.append(.data(conn.id, from: p.source, to: p.destination, bytes: p.payload, frame: p.frame,
-                             time: p.time))
-        }
-        if p.missingBytes > 0 {
-            out.append(.gap(conn.id, from: p.source, to: p.destination, missing: p.missingBytes, frame: p.frame,
-                            time: p.time))
-        }
-        slots[s] = conn
+        let s = lookup(key) ?? open(p, key, initiator: nil, &out)
+        // Mutated in place in its slot (optional chaining on the slot: no copy of the connection's buffers).
+        slots[s]?.receiveDatagram(p, tick: tick, &out)
     }
 
     private mutating func processTCP(_ p: Packet, _ key: FlowKey, _ out: inout [StreamEvent]) {
         guard let tcp = p.tcp else { return }
         let opening = tcp.syn && !tcp.ack
-        var slot = table[key]
-        if let s = slot, let existing = slots[s] {
-            let d = existing.a == p.source ? 0 : 1
-            let dir = existing.directions[d]
-            let reused = opening && (existing.closed || (dir.started && dir.isn != tcp.sequence))
-            if reused {
-                if !existing.closed { close(slot: s, reason: "reused", &out) }
-                remove(slot: s)
-                slot = nil
-            } else if existing.closed {
-                // A late ACK, FIN or retransmission of a closed connection.
-                slots[s]?.lastUse = tick
+        if let s = lookup(key) {
+            // One mutating call on the slot (optional chaining): the connection is neither copied out nor back.
+            switch slots[s]?.arrive(p, tcp, opening: opening, tick: tick, limits: limits, &out) {
+            case nil:
                 return
+            case .late?:
+                return
+            case .received(let finished)?:
+                if tcp.rst {
+                    close(slot: s, reason: "reset", &out)
+                } else if finished {
+                    close(slot: s, reason: "fin", &out)
+                }
+                return
+            case .reused(let wasClosed)?:
+                if !wasClosed { close(slot: s, reason: "reused", &out) }
+                remove(slot: s)
             }
         }
-        let s: Int
-        if let slot {
-            s = slot
-        } else {
-            guard !tcp.rst else { return }  // a RST for a connection we never saw opens nothing
-            let initiator = opening ? p.source : (tcp.syn ? p.destination : nil)
-            s = open(p, key, initiator: initiator, &out)
-        }
-        guard var conn = slots[s] else { return }
-        slots[s] = nil  // mutate the connection without copying its buffers, then put it back
-        conn.lastUse = tick
-        conn.lastTime = p.time ?? conn.lastTime
-        let d = conn.a == p.source ? 0 : 1
-        let forward = context(conn, d, p)
-        let backward = context(conn, 1 - d, p)
-        notices(p, conn.id, &out)
-
-        // The peer acknowledges up to `ack`: bytes before it that the capture never showed are lost.
-        if tcp.ack, conn.directions[1 - d].started, !conn.directions[1 - d].finished {
-            let target = conn.directions[1 - d].position(tcp.acknowledgement)
-            let ahead = target - conn.directions[1 - d].next
-            if ahead > 0, ahead <= StreamDirection.maximumAhead {
-                conn.directions[1 - d].skip(to: target, backward, &out)
-            }
-        }
-
-        if !conn.directions[d].started { conn.directions[d].start(sequence: tcp.sequence, syn: tcp.syn) }
-        let start = conn.directions[d].position(tcp.syn ? tcp.sequence &+ 1 : tcp.sequence)
-        if !tcp.rst, !p.payload.isEmpty || p.missingBytes > 0 {
-            let seg = StreamSegment(start: start, bytes: p.payload, missing: p.missingBytes)
-            conn.directions[d].accept(seg, forward, &out)
-        }
-        if tcp.fin, !tcp.rst, conn.directions[d].finAt == nil {
-            conn.directions[d].finAt = start + Int64(p.payload.count) + Int64(p.missingBytes)
-            conn.directions[d].drain(forward, &out)
-        }
-        slots[s] = conn
-        if tcp.rst {
-            close(slot: s, reason: "reset", &out)
-        } else if conn.directions[0].finAt != nil, conn.directions[1].finAt != nil {
-            close(slot: s, reason: "fin", &out)
-        }
-    }
-
-    private func context(_ conn: Connection, _ d: Int, _ p: Packet) -> DirectionContext {
-        DirectionContext(id: conn.id, from: d == 0 ? conn.a : conn.b, to: d == 0 ? conn.b : conn.a,
-                         frame: p.frame, time: p.time, limits: limits)
-    }
-
-    private func notices(_ p: Packet, _ id: ConnectionID, _ out: inout [StreamEvent]) {
-        if p.truncated {
-            out.append(.notice(id, code: "capture.truncated",
-                               message: "frame \(p.frame) was cut by the snap length: \(p.missingBytes) of "
-                                   + "\(p.payload.count + p.missingBytes) payload bytes \(p.source) → "
-                                   + "\(p.destination) were not captured",
-                               frame: p.frame, time: p.time))
-        }
-        if p.fragmented {
-            out.append(.notice(id, code: "ip.fragmented",
-                               message: "frame \(p.frame) is the first fragment of an IP datagram; the other "
-                                   + "fragments are not reassembled",
-                               frame: p.frame, time: p.time))
-        }
+        guard !tcp.rst else { return }  // a RST for a connection we never saw opens nothing
+        let initiator = opening ? p.source : (tcp.syn ? p.destination : nil)
+        let s = open(p, key, initiator: initiator, &out)
+        guard let finished = slots[s]?.receiveSegment(p, tcp, tick: tick, limits: limits, &out) else { return }
+        if finished { close(slot: s, reason: "fin", &out) }
     }
 
     // MARK: - Table
@@ -245,7 +183,18 @@ public struct TCPReassembler: Sendable {
         out.append(.closed(conn.id, reason: reason, frame: p.frame, time: p.time))
     }
 
+    /// The slot of `key`. The last flow looked up is remembered: consecutive packets nearly always belong to the
+    /// same connection, and comparing two keys costs less than hashing one.
+    private mutating func lookup(_ key: FlowKey) -> Int? {
+        if let k = recentKey, k == key { return recentSlot }
+        guard let s = table[key] else { return nil }
+        recentKey = key
+        recentSlot = s
+        return s
+    }
+
     private mutating func remove(slot s: Int) {
+        recentKey = nil
         guard let conn = slots[s] else { return }
         table[conn.key] = nil
         slots[s] = nil
@@ -293,5 +242,98 @@ public struct TCPReassembler: Sendable {
     /// A total order on endpoints, so that both directions of a flow share one key.
     static func precedes(_ x: Endpoint, _ y: Endpoint) -> Bool {
         x < y
+    }
+}
+
+extension TCPReassembler.Connection {
+    func context(_ d: Int, _ p: Packet, _ limits: ReassemblyLimits) -> DirectionContext {
+        DirectionContext(id: id, from: d == 0 ? a : b, to: d == 0 ? b : a, frame: p.frame, time: p.time,
+                         limits: limits)
+    }
+
+    static func notices(_ p: Packet, _ id: ConnectionID, _ out: inout [StreamEvent]) {
+        if p.truncated {
+            out.append(.notice(id, code: "capture.truncated",
+                               message: "frame \(p.frame) was cut by the snap length: \(p.missingBytes) of "
+                                   + "\(p.payload.count + p.missingBytes) payload bytes \(p.source) → "
+                                   + "\(p.destination) were not captured",
+                               frame: p.frame, time: p.time))
+        }
+        if p.fragmented {
+            out.append(.notice(id, code: "ip.fragmented",
+                               message: "frame \(p.frame) is the first fragment of an IP datagram; the other "
+                                   + "fragments are not reassembled",
+                               frame: p.frame, time: p.time))
+        }
+    }
+
+    /// One UDP datagram of this flow.
+    mutating func receiveDatagram(_ p: Packet, tick: UInt64, _ out: inout [StreamEvent]) {
+        lastUse = tick
+        lastTime = p.time ?? lastTime
+        Self.notices(p, id, &out)
+        if !p.payload.isEmpty {
+            out.append(.data(id, from: p.source, to: p.destination, bytes: p.payload, frame: p.frame, time: p.time))
+        }
+        if p.missingBytes > 0 {
+            out.append(.gap(id, from: p.source, to: p.destination, missing: p.missingBytes, frame: p.frame,
+                            time: p.time))
+        }
+    }
+
+    enum Arrival {
+        /// A late ACK, FIN or retransmission of a closed connection.
+        case late
+        /// A SYN on a closed connection's 4-tuple, or one with another initial sequence number: a new connection.
+        case reused(wasClosed: Bool)
+        /// Taken by this connection; `finished`: both directions have seen their FIN.
+        case received(finished: Bool)
+    }
+
+    /// A TCP segment on this connection's 4-tuple: a new connection's SYN is left to the caller, the rest taken.
+    mutating func arrive(_ p: Packet, _ tcp: TCPHeader, opening: Bool, tick: UInt64, limits: ReassemblyLimits,
+                         _ out: inout [StreamEvent]) -> Arrival {
+        if opening {
+            let d = a == p.source ? 0 : 1
+            if closed || (directions[d].started && directions[d].isn != tcp.sequence) {
+                return .reused(wasClosed: closed)
+            }
+        }
+        if closed {
+            lastUse = tick
+            return .late
+        }
+        return .received(finished: receiveSegment(p, tcp, tick: tick, limits: limits, &out))
+    }
+
+    /// One TCP segment of this connection; returns true when both directions have seen their FIN.
+    mutating func receiveSegment(_ p: Packet, _ tcp: TCPHeader, tick: UInt64, limits: ReassemblyLimits,
+                                 _ out: inout [StreamEvent]) -> Bool {
+        lastUse = tick
+        lastTime = p.time ?? lastTime
+        let d = a == p.source ? 0 : 1
+        let forward = context(d, p, limits)
+        Self.notices(p, id, &out)
+
+        // The peer acknowledges up to `ack`: bytes before it that the capture never showed are lost.
+        if tcp.ack, directions[1 - d].started, !directions[1 - d].finished {
+            let target = directions[1 - d].position(tcp.acknowledgement)
+            let ahead = target - directions[1 - d].next
+            if ahead > 0, ahead <= StreamDirection.maximumAhead {
+                directions[1 - d].skip(to: target, context(1 - d, p, limits), &out)
+            }
+        }
+
+        if !directions[d].started { directions[d].start(sequence: tcp.sequence, syn: tcp.syn) }
+        let start = directions[d].position(tcp.syn ? tcp.sequence &+ 1 : tcp.sequence)
+        if !tcp.rst, !p.payload.isEmpty || p.missingBytes > 0 {
+            let seg = StreamSegment(start: start, bytes: p.payload, missing: p.missingBytes)
+            directions[d].accept(seg, forward, &out)
+        }
+        if tcp.fin, !tcp.rst, directions[d].finAt == nil {
+            directions[d].finAt = start + Int64(p.payload.count) + Int64(p.missingBytes)
+            directions[d].drain(forward, &out)
+        }
+        return directions[0].finAt != nil && directions[1].finAt != nil
     }
 }

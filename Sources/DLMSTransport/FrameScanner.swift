@@ -35,6 +35,9 @@ struct FrameScanner: Sendable {
         /// A self-contained record (UDP datagram): a frame longer than the record is malformed, not unfinished.
         var record: Bool
         var marks: ChunkMarks
+        /// `data` is the caller's chunk (a TCP segment's payload, a datagram), not the decoder's buffer: a frame that
+        /// fills most of it may keep a view of it (see `attemptHDLC`).
+        var callerBytes = false
 
         @inline(__always) func abs(_ i: Int) -> Int { base + (i - data.startIndex) }
     }
@@ -224,12 +227,12 @@ struct FrameScanner: Sendable {
                 addJunk(input, from: pos, to: q, code: "stream.junk", reason: "no frame check passes", into: &out)
             }
             return q
-        case .frame(var frame, let n):
+        case .frame(let fields, let n):
             flushJunk(into: &out)
             let first = shared ? pos + 1 : pos
             let last = pos + n
-            frame.frames = framesOf(input, first, last, consumeOrdinal: true)
-            frame.time = input.marks.time(at: input.abs(last - 1))
+            let frame = fields.frame(raw: data[pos..<last], frames: framesOf(input, first, last, consumeOrdinal: true),
+                                     time: input.marks.time(at: input.abs(last - 1)))
             out.append(.hdlcFrame(frame))
             if frame.hcsOK == false || !frame.fcsOK {
                 let code = frame.fcsOK ? "hdlc.bad-hcs" : "hdlc.bad-fcs"
@@ -240,7 +243,11 @@ struct FrameScanner: Sendable {
             } else {
                 provenHDLC = true
                 afterGap = false
-                reassembler.accept(frame, into: &out)
+                // A frame kept waiting for its other segments may hold on to its view only where the bytes around
+                // it are few (the rest of its own packet); otherwise it gets bytes of its own, so that memory stays
+                // bounded by what the reassembler holds, not by the packets or buffers those bytes came from.
+                let small = input.callerBytes && data.count <= 2 * n + 256
+                reassembler.accept(frame, viewIsSmall: small, into: &out)
             }
             // Leave the closing flag: it may be the next frame's opening flag.
             closingFlagAt = input.abs(last - 1)

@@ -20,10 +20,32 @@ enum HDLCFrameDecoder {
         /// No frame starts here; `reason` says why.
         case broken(reason: String)
         /// A frame of `byteCount` bytes including both flags (the closing flag is included in the count).
-        case frame(HDLCFrame, byteCount: Int)
+        case frame(Fields, byteCount: Int)
     }
 
-    /// `bytes` starts at an opening flag. `frames`/`time` of the result are left empty for the caller.
+    /// What the decoder reads from a frame's bytes; `HDLCFrame` adds the bytes and where they came from.
+    struct Fields {
+        var format: UInt16
+        var destination: HDLCAddress
+        var source: HDLCAddress
+        var control: UInt8
+        var type: HDLCFrameType
+        var hcsOK: Bool?
+        var fcsOK: Bool
+        /// Indices of the information field in the scanned bytes.
+        var infoRange: Range<Int>
+        var parameters: HDLCParameters?
+        var errors: [DecodeError]
+
+        /// The frame, `raw` being the scanned bytes of its `byteCount`.
+        func frame(raw: ArraySlice<UInt8>, frames: [Int], time: Timestamp?) -> HDLCFrame {
+            HDLCFrame(format: format, destination: destination, source: source, control: control, hcsOK: hcsOK,
+                      fcsOK: fcsOK, parameters: parameters, raw: raw, infoRange: infoRange, frames: frames,
+                      time: time, errors: errors)
+        }
+    }
+
+    /// `bytes` starts at an opening flag.
     static func scan(_ bytes: ArraySlice<UInt8>) -> Scan {
         var r = ByteReader(bytes)
         guard let flag = r.readUInt8() else { return .needMore }
@@ -44,14 +66,14 @@ enum HDLCFrameDecoder {
             return .broken(reason: "no closing flag after the \(length)-byte frame the format field announces")
         }
         let content = bytes[(start + 1)..<(start + 1 + length)]
-        guard let frame = decodeContent(content, format: format, raw: bytes[start..<(start + length + 2)]) else {
+        guard let fields = decodeContent(content, format: format) else {
             return .broken(reason: "frame header does not parse (addresses or control)")
         }
-        return .frame(frame, byteCount: length + 2)
+        return .frame(fields, byteCount: length + 2)
     }
 
     /// Decodes format..FCS (`content`, exactly `format & 0x7FF` bytes).
-    static func decodeContent(_ content: ArraySlice<UInt8>, format: UInt16, raw: ArraySlice<UInt8>) -> HDLCFrame? {
+    static func decodeContent(_ content: ArraySlice<UInt8>, format: UInt16) -> Fields? {
         var r = ByteReader(content)
         guard r.skip(2) else { return nil }
         guard let destination = readAddress(&r), let source = readAddress(&r), let control = r.readUInt8() else {
@@ -67,7 +89,7 @@ enum HDLCFrameDecoder {
 
         var errors: [DecodeError] = []
         var hcsOK: Bool? = nil
-        var info: ArraySlice<UInt8> = content[fcsStart..<fcsStart]
+        var infoRange = fcsStart..<fcsStart
         if afterControl >= 2 {
             let hcs = UInt16(content[headerEnd]) | UInt16(content[headerEnd + 1]) << 8
             let ok = CRC16.x25(content[content.startIndex..<headerEnd]) == hcs
@@ -76,7 +98,7 @@ enum HDLCFrameDecoder {
                 errors.append(DecodeError("hdlc.bad-hcs", "header check sequence does not match",
                                           offset: headerEnd - content.startIndex + 1))
             }
-            info = content[(headerEnd + 2)..<fcsStart]
+            infoRange = (headerEnd + 2)..<fcsStart
         }
         let fcs = UInt16(content[fcsStart]) | UInt16(content[fcsStart + 1]) << 8
         let fcsOK = CRC16.x25(content[content.startIndex..<fcsStart]) == fcs
@@ -86,7 +108,8 @@ enum HDLCFrameDecoder {
         }
         let c = HDLCControl(control)
         var parameters: HDLCParameters? = nil
-        if (c.type == .snrm || c.type == .ua), !info.isEmpty {
+        if (c.type == .snrm || c.type == .ua), !infoRange.isEmpty {
+            let info = content[infoRange]
             switch HDLCParameterBlock.parse(info) {
             case .success(let p): parameters = p
             case .failure(let e):
@@ -94,12 +117,8 @@ enum HDLCFrameDecoder {
                                           offset: (e.offset ?? 0) + info.startIndex - content.startIndex + 1))
             }
         }
-        return HDLCFrame(
-            format: format, segmented: format & 0x0800 != 0, length: Int(format & 0x07FF),
-            destination: destination, source: source, control: control, type: c.type,
-            sendSequence: c.sendSequence, receiveSequence: c.receiveSequence, pollFinal: c.pollFinal,
-            hcsOK: hcsOK, fcsOK: fcsOK, info: Array(info), parameters: parameters, raw: Array(raw),
-            frames: [], time: nil, errors: errors)
+        return Fields(format: format, destination: destination, source: source, control: control, type: c.type,
+                      hcsOK: hcsOK, fcsOK: fcsOK, infoRange: infoRange, parameters: parameters, errors: errors)
     }
 
     // MARK: - Addresses

@@ -44,15 +44,16 @@ struct HDLCReassembler {
     }
 
     struct Pending {
+        var key: LinkKey
         var segments: [HDLCFrame] = []
         var bytes: [UInt8] = []
         var frames: [Int] = []
     }
 
-    /// The last accepted I-frame of a link, to recognise a retransmission. `info` shares the frame's storage.
+    /// The last accepted I-frame of a link, to recognise a retransmission. `info` is a view of the frame's bytes.
     struct LastIFrame {
         var sendSequence: UInt8
-        var info: [UInt8]
+        var info: ArraySlice<UInt8>
     }
 
     static let maxLinks = 64
@@ -63,10 +64,15 @@ struct HDLCReassembler {
 
     var maxAPDUBytes: Int
     var idleSeconds: Double?
-    var pending: [LinkKey: Pending] = [:]
-    /// Order in which links started pending, for eviction at `maxLinks`.
-    var pendingOrder: [LinkKey] = []
+    /// Links with pending segments, in the order their sequences started (the first is evicted at `maxLinks`). At
+    /// most `maxLinks` entries, nearly always one or none: searched in order, no hashing.
+    var pending: [Pending] = []
+    /// The last I-frame per link. The entry of the most recent link is kept in `recentLink`/`recentIFrame` in front
+    /// of the table (a stream carries one link or two): it shadows the table's entry for that link and is written to
+    /// the table when another link comes.
     var lastIFrame: [LinkKey: LastIFrame] = [:]
+    var recentLink: LinkKey?
+    var recentIFrame: LastIFrame?
 
     init(maxAPDUBytes: Int, idleSeconds: Double? = 120) {
         self.maxAPDUBytes = maxAPDUBytes
@@ -74,18 +80,20 @@ struct HDLCReassembler {
     }
 
     /// Offers one decoded frame whose checks passed; appends the resulting APDUs and issues to `out`.
-    mutating func accept(_ frame: HDLCFrame, into out: inout [TransportEvent]) {
-        if !pendingOrder.isEmpty, let now = frame.time, idleSeconds != nil { expire(now: now, into: &out) }
+    /// `viewIsSmall`: the frame's bytes are a view of a buffer not much larger than the frame, which a pending
+    /// segment may keep alive; otherwise a kept segment is given bytes of its own.
+    mutating func accept(_ frame: HDLCFrame, viewIsSmall: Bool = false, into out: inout [TransportEvent]) {
+        if !pending.isEmpty, let now = frame.time, idleSeconds != nil { expire(now: now, into: &out) }
         let key = LinkKey(frame)
         switch frame.type {
         case .snrm, .disc:
             // A new (or ended) connection between the two stations: whatever was being reassembled is lost.
             abandon(key, because: "a \(frame.type.rawValue) frame", at: frame, into: &out)
             abandon(key.reversed, because: "a \(frame.type.rawValue) frame", at: frame, into: &out)
-            lastIFrame[key] = nil
-            lastIFrame[key.reversed] = nil
+            setLastI(nil, for: key)
+            setLastI(nil, for: key.reversed)
         case .i, .ui:
-            carryInformation(frame, key: key, into: &out)
+            carryInformation(frame, key: key, viewIsSmall: viewIsSmall, into: &out)
         case .rr, .rnr, .ua, .dm, .frmr, .unknown:
             // Supervisory and unnumbered responses carry no APDU bytes and do not end a segment sequence
             // (RR is how the receiver asks for the next segment).
@@ -95,39 +103,35 @@ struct HDLCReassembler {
 
     /// End of stream: every pending sequence is incomplete.
     mutating func finish(into out: inout [TransportEvent]) {
-        for key in pendingOrder {
-            guard let p = pending[key] else { continue }
+        for p in pending {
             out.append(.issue(incomplete(p, reason: "the stream ended")))
         }
         pending.removeAll()
-        pendingOrder.removeAll()
     }
 
     /// Drops the pending sequences whose last segment is more than `idleSeconds` of capture time before `now`.
     mutating func expire(now: Timestamp, into out: inout [TransportEvent]) {
         guard let limit = idleSeconds else { return }
-        func isStale(_ key: LinkKey) -> Bool {
-            guard let last = pending[key]?.segments.last?.time else { return false }
+        func isStale(_ p: Pending) -> Bool {
+            guard let last = p.segments.last?.time else { return false }
             return now.seconds(since: last) > limit
         }
         // Checked for every frame while segments are pending: nothing is allocated unless a sequence went stale.
-        guard pendingOrder.contains(where: isStale) else { return }
-        var kept: [LinkKey] = []
-        kept.reserveCapacity(pendingOrder.count)
-        for key in pendingOrder {
-            guard let p = pending[key] else { continue }
+        guard pending.contains(where: isStale) else { return }
+        var kept: [Pending] = []
+        kept.reserveCapacity(pending.count)
+        for p in pending {
             guard let last = p.segments.last?.time, now.seconds(since: last) > limit else {
-                kept.append(key)
+                kept.append(p)
                 continue
             }
-            pending[key] = nil
             out.append(.issue(TransportIssue(
                 code: "reassembly.expired",
                 message: "HDLC segment sequence of \(p.segments.count) frame(s), \(p.bytes.count) bytes, not continued "
                     + "within \(Self.seconds(limit)) s of capture time; the partial APDU is dropped",
                 frames: p.frames, time: last)))
         }
-        pendingOrder = kept
+        pending = kept
     }
 
     /// `120` rather than `120.0` in messages.
@@ -135,9 +139,39 @@ struct HDLCReassembler {
         s == s.rounded() && abs(s) < 1e15 ? String(Int64(s)) : String(s)
     }
 
+    // MARK: - Tables
+
+    func pendingIndex(_ key: LinkKey) -> Int? {
+        var i = 0
+        while i < pending.count {
+            if pending[i].key == key { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    func lastI(of key: LinkKey) -> LastIFrame? {
+        if let k = recentLink, k == key { return recentIFrame }
+        return lastIFrame.isEmpty ? nil : lastIFrame[key]
+    }
+
+    mutating func setLastI(_ value: LastIFrame?, for key: LinkKey) {
+        if let k = recentLink, k != key {
+            if let v = recentIFrame {
+                // Into the table with bytes of its own (the view would keep its whole packet alive).
+                lastIFrame[k] = LastIFrame(sendSequence: v.sendSequence, info: Array(v.info)[...])
+            } else if !lastIFrame.isEmpty {
+                lastIFrame[k] = nil
+            }
+        }
+        recentLink = key
+        recentIFrame = value
+    }
+
     // MARK: - Information frames
 
-    private mutating func carryInformation(_ frame: HDLCFrame, key: LinkKey, into out: inout [TransportEvent]) {
+    private mutating func carryInformation(_ frame: HDLCFrame, key: LinkKey, viewIsSmall: Bool,
+                                           into out: inout [TransportEvent]) {
         if frame.type == .i, let ns = frame.sendSequence {
             if isRetransmission(frame, ns: ns, key: key) {
                 out.append(.issue(TransportIssue(
@@ -146,50 +180,54 @@ struct HDLCReassembler {
                     frames: frame.frames, time: frame.time)))
                 return
             }
-            if !pending.isEmpty, let p = pending[key], let prev = p.segments.last?.sendSequence,
+            if !pending.isEmpty, let i = pendingIndex(key), let prev = pending[i].segments.last?.sendSequence,
                ns != (prev &+ 1) & 7 {
                 abandon(key, because: "I-frame N(S)=\(ns) where N(S)=\((prev &+ 1) & 7) was expected", at: frame,
                         into: &out)
             }
-            lastIFrame[key] = LastIFrame(sendSequence: ns, info: frame.info)
+            setLastI(LastIFrame(sendSequence: ns, info: frame.info), for: key)
         }
 
-        if !frame.segmented, pending.isEmpty || pending[key] == nil {
+        let index = pending.isEmpty ? nil : pendingIndex(key)
+        if !frame.segmented, index == nil {
             // The common case, one frame = one APDU: no intermediate buffer.
-            emit(segments: [frame], info: frame.info[...], frames: frame.frames, time: frame.time, into: &out)
+            emit(segments: [frame], info: frame.info, frames: frame.frames, time: frame.time, into: &out)
             return
         }
-        // Taken out of the table while it grows, so that appending does not copy the arrays the table still holds.
-        var p = pending.removeValue(forKey: key) ?? Pending()
-        guard p.bytes.count + frame.info.count <= maxAPDUBytes, p.segments.count < Self.maxSegments else {
-            if !p.segments.isEmpty { pending[key] = p }
+        let info = frame.info
+        let heldBytes = index.map { pending[$0].bytes.count } ?? 0
+        let heldSegments = index.map { pending[$0].segments.count } ?? 0
+        guard heldBytes + info.count <= maxAPDUBytes, heldSegments < Self.maxSegments else {
+            let before = index.map { pending[$0].frames } ?? []
             abandon(key, because: "it grew beyond the limit", at: frame, into: &out)
             out.append(.issue(TransportIssue(
                 code: "reassembly.limit",
                 message: "HDLC segments exceed \(maxAPDUBytes) bytes or \(Self.maxSegments) frames; the partial APDU "
                     + "is dropped",
-                frames: p.frames + frame.frames, time: frame.time)))
+                frames: before + frame.frames, time: frame.time)))
             return
         }
-        if p.segments.isEmpty {
-            if pending.count >= Self.maxLinks, let oldest = pendingOrder.first {
-                let dropped = pending[oldest]
-                abandon(oldest, because: "too many links are reassembling at once", at: frame, into: &out)
+        let i: Int
+        if let index {
+            i = index
+        } else {
+            if pending.count >= Self.maxLinks, let oldest = pending.first {
+                abandon(oldest.key, because: "too many links are reassembling at once", at: frame, into: &out)
                 out.append(.issue(TransportIssue(
                     code: "reassembly.limit",
                     message: "more than \(Self.maxLinks) HDLC links with pending segments; the oldest is dropped",
-                    frames: dropped?.frames ?? [], time: frame.time)))
+                    frames: oldest.frames, time: frame.time)))
             }
-            pendingOrder.append(key)
+            pending.append(Pending(key: key))
+            i = pending.count - 1
         }
-        p.segments.append(frame)
-        p.bytes.append(contentsOf: frame.info)
-        p.frames.append(contentsOf: frame.frames)
-        if frame.segmented {
-            pending[key] = p
-        } else {
-            pending[key] = nil
-            pendingOrder.removeAll { $0 == key }
+        // Grown in place in the list (no copy of its arrays). A kept segment whose bytes are a view of a larger
+        // buffer gets bytes of its own: the view would keep that buffer alive for as long as the sequence waits.
+        pending[i].segments.append(viewIsSmall ? frame : frame.compacted())
+        pending[i].bytes.append(contentsOf: info)
+        pending[i].frames.append(contentsOf: frame.frames)
+        if !frame.segmented {
+            let p = pending.remove(at: i)
             emit(segments: p.segments, info: p.bytes[...], frames: p.frames, time: frame.time, into: &out)
         }
     }
@@ -216,8 +254,8 @@ struct HDLCReassembler {
 
     private mutating func abandon(_ key: LinkKey, because reason: String, at frame: HDLCFrame,
                                   into out: inout [TransportEvent]) {
-        guard let p = pending.removeValue(forKey: key) else { return }
-        pendingOrder.removeAll { $0 == key }
+        guard !pending.isEmpty, let i = pendingIndex(key) else { return }
+        let p = pending.remove(at: i)
         var issue = incomplete(p, reason: reason)
         issue.frames = p.frames + frame.frames
         issue.time = frame.time
@@ -236,9 +274,9 @@ struct HDLCReassembler {
     /// modulo-8 window) most recent pending segments: a go-back-N retransmission after a loss (ISO/IEC 13239
     /// §6.11.4), whether or not its N(R) or P/F changed.
     private func isRetransmission(_ frame: HDLCFrame, ns: UInt8, key: LinkKey) -> Bool {
-        if let last = lastIFrame[key], last.sendSequence == ns, last.info == frame.info { return true }
-        guard !pending.isEmpty, let p = pending[key] else { return false }
-        for s in p.segments.suffix(7) where s.sendSequence == ns && s.info == frame.info { return true }
+        if let last = lastI(of: key), last.sendSequence == ns, last.info == frame.info { return true }
+        guard !pending.isEmpty, let i = pendingIndex(key) else { return false }
+        for s in pending[i].segments.suffix(7) where s.sendSequence == ns && s.info == frame.info { return true }
         return false
     }
 }

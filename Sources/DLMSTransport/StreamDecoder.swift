@@ -42,6 +42,11 @@ public struct StreamDecoder: Sendable {
     /// Unconsumed stream bytes (a partial frame); `buffer[0]` is at absolute stream position `bufferBase`.
     var buffer: [UInt8] = []
     var bufferBase = 0
+    /// The buffer logically holds one more byte that is not stored: the closing flag of the last frame, left
+    /// unconsumed because it may open the next one (`buffer` is then empty). Held instead of stored, it costs nothing
+    /// when the next chunk brings its own opening flag (HDLC over TCP: a frame per segment); any other use of the
+    /// buffer stores it first (`storeHeldFlag`).
+    var heldFlag = false
     var marks = ChunkMarks()
 
     public init(framing: Framing = .auto, limits: StreamLimits = .init(), numberFramesInternally: Bool = false) {
@@ -60,6 +65,16 @@ public struct StreamDecoder: Sendable {
     public mutating func feed(_ bytes: ArraySlice<UInt8>, frame: Int, time: Timestamp?,
                               into out: inout [TransportEvent]) {
         guard !bytes.isEmpty else { return }
+        if heldFlag {
+            if framing != .bare, bytes.first == 0x7E, scanner.closingFlagAt == bufferBase {
+                // Two flags in a row: the first only fills the line (what the scan would decide).
+                heldFlag = false
+                scanner.closingFlagAt = nil
+                bufferBase += 1
+            } else {
+                storeHeldFlag()
+            }
+        }
         let chunkStart = bufferBase + buffer.count
         marks.append(start: chunkStart, count: bytes.count, frame: frame, time: time)
         if framing == .bare {
@@ -70,11 +85,25 @@ public struct StreamDecoder: Sendable {
             marks.discard(before: bufferBase)
             return
         }
+        if buffer.count == 1, scanner.closingFlagAt == bufferBase, bytes.first == 0x7E {
+            // All that is buffered is the last frame's closing flag, kept in case it opens the next frame, and the
+            // chunk brings its own opening flag: two flags in a row, the first only fills the line. The scan would
+            // step over it and forget it was a closing flag; doing so here spares copying the chunk behind it.
+            scanner.closingFlagAt = nil
+            bufferBase += 1
+            buffer.removeAll(keepingCapacity: true)
+        }
         if buffer.isEmpty {
             // Fast path: scan the caller's bytes in place and keep only an unfinished tail.
-            let input = FrameScanner.Input(data: bytes, base: chunkStart, final: false, record: false, marks: marks)
+            var input = FrameScanner.Input(data: bytes, base: chunkStart, final: false, record: false, marks: marks)
+            input.callerBytes = true
             let stop = scanner.scan(input, into: &out)
-            buffer.append(contentsOf: bytes[stop...])
+            if stop + 1 == bytes.endIndex, bytes[stop] == 0x7E, scanner.closingFlagAt == input.abs(stop),
+               limits.maxBufferedBytes >= 1 {
+                heldFlag = true
+            } else if stop < bytes.endIndex {
+                buffer.append(contentsOf: bytes[stop...])
+            }
             bufferBase = input.abs(stop)
         } else {
             buffer.append(contentsOf: bytes)
@@ -100,6 +129,7 @@ public struct StreamDecoder: Sendable {
     /// A wrapper frame cut by the gap is emitted with what arrived (error `stream.gap`); when the gap ends inside
     /// that frame, the rest of its body is skipped, so the next frame is found by its header, not by scanning.
     public mutating func gap(missing: Int, frame: Int, time: Timestamp?) -> [TransportEvent] {
+        storeHeldFlag()
         let missing = max(0, missing)
         var out: [TransportEvent] = []
         scanner.flushJunk(into: &out)
@@ -135,6 +165,7 @@ public struct StreamDecoder: Sendable {
 
     /// End of stream: report what is left unfinished.
     public mutating func finish() -> [TransportEvent] {
+        storeHeldFlag()
         var out: [TransportEvent] = []
         if !buffer.isEmpty {
             let input = FrameScanner.Input(data: buffer[...], base: bufferBase, final: true, record: false,
@@ -160,6 +191,13 @@ public struct StreamDecoder: Sendable {
     }
 
     // MARK: - Buffer
+
+    /// Stores the held closing flag in the buffer (see `heldFlag`).
+    private mutating func storeHeldFlag() {
+        guard heldFlag else { return }
+        heldFlag = false
+        buffer.append(0x7E)
+    }
 
     private mutating func dropBuffer() {
         bufferBase += buffer.count
@@ -193,7 +231,8 @@ extension StreamDecoder {
         guard !bytes.isEmpty else { return }
         var recordMarks = ChunkMarks()
         recordMarks.append(start: 0, count: bytes.count, frame: frame, time: time)
-        let input = FrameScanner.Input(data: bytes, base: 0, final: true, record: true, marks: recordMarks)
+        var input = FrameScanner.Input(data: bytes, base: 0, final: true, record: true, marks: recordMarks)
+        input.callerBytes = true
         if framing == .bare || (framing == .auto && !Self.startsFrame(bytes, limits: limits)) {
             scanner.emitBare(input, into: &out)
             return

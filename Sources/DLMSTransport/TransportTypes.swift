@@ -47,53 +47,71 @@ public struct HDLCParameters: Sendable, Hashable {
 }
 
 /// One HDLC frame as seen on the line.
-public struct HDLCFrame: Sendable {
+///
+/// A reference type whose fields never change: a frame travels from the decoder through the event list, the
+/// segment reassembler and the APDU's transport description to the renderer, and each of those hands on one
+/// reference instead of a copy of every field. `raw` is a view into the bytes the frame was decoded from (no copy)
+/// and `info` a view into `raw`.
+public final class HDLCFrame: Sendable {
     /// Frame format field (type 3 = 0xA in the top nibble), segmentation bit and 11-bit length.
-    public var format: UInt16
-    public var segmented: Bool
-    public var length: Int
-    public var destination: HDLCAddress
-    public var source: HDLCAddress
-    public var control: UInt8
-    public var type: HDLCFrameType
-    public var sendSequence: UInt8?
-    public var receiveSequence: UInt8?
-    public var pollFinal: Bool
-    public var hcsOK: Bool?
-    public var fcsOK: Bool
-    /// Information field (LLC header not removed).
-    public var info: [UInt8]
-    public var parameters: HDLCParameters?
+    public let format: UInt16
+    public var segmented: Bool { format & 0x0800 != 0 }
+    public var length: Int { Int(format & 0x07FF) }
+    public let destination: HDLCAddress
+    public let source: HDLCAddress
+    public let control: UInt8
+    public let type: HDLCFrameType
+    public let sendSequence: UInt8?
+    public let receiveSequence: UInt8?
+    public let pollFinal: Bool
+    public let hcsOK: Bool?
+    public let fcsOK: Bool
+    public let parameters: HDLCParameters?
     /// The whole frame, flags included.
-    public var raw: [UInt8]
-    public var frames: [Int]
-    public var time: Timestamp?
+    public let raw: ArraySlice<UInt8>
+    /// Where the information field lies in `raw` (indices of `raw`).
+    public let infoRange: Range<Int>
+    public let frames: [Int]
+    public let time: Timestamp?
     /// Malformations inside the frame that did not stop it from being delimited (a bad HCS/FCS, an SNRM/UA
     /// parameter block that does not parse, an address of 3 bytes). Codes: `hdlc.bad-hcs`, `hdlc.bad-fcs`,
     /// `hdlc.bad-parameters`, `hdlc.bad-address`.
-    public var errors: [DecodeError] = []
-    public init(format: UInt16, segmented: Bool, length: Int, destination: HDLCAddress, source: HDLCAddress,
-                control: UInt8, type: HDLCFrameType, sendSequence: UInt8?, receiveSequence: UInt8?,
-                pollFinal: Bool, hcsOK: Bool?, fcsOK: Bool, info: [UInt8], parameters: HDLCParameters?,
-                raw: [UInt8], frames: [Int], time: Timestamp?, errors: [DecodeError] = []) {
-        self.errors = errors
+    public let errors: [DecodeError]
+
+    /// Information field (LLC header not removed).
+    public var info: ArraySlice<UInt8> { raw[infoRange] }
+
+    /// `infoRange` must lie within `raw.indices`.
+    public init(format: UInt16, destination: HDLCAddress, source: HDLCAddress, control: UInt8,
+                hcsOK: Bool?, fcsOK: Bool, parameters: HDLCParameters?, raw: ArraySlice<UInt8>,
+                infoRange: Range<Int>, frames: [Int], time: Timestamp?, errors: [DecodeError] = []) {
+        let c = HDLCControl(control)
         self.format = format
-        self.segmented = segmented
-        self.length = length
         self.destination = destination
         self.source = source
         self.control = control
-        self.type = type
-        self.sendSequence = sendSequence
-        self.receiveSequence = receiveSequence
-        self.pollFinal = pollFinal
+        self.type = c.type
+        self.sendSequence = c.sendSequence
+        self.receiveSequence = c.receiveSequence
+        self.pollFinal = c.pollFinal
         self.hcsOK = hcsOK
         self.fcsOK = fcsOK
-        self.info = info
         self.parameters = parameters
         self.raw = raw
+        self.infoRange = infoRange.clamped(to: raw.startIndex..<raw.endIndex)
         self.frames = frames
         self.time = time
+        self.errors = errors
+    }
+
+    /// The same frame with `raw` in storage of its own (for frames kept for long: a view would keep alive the
+    /// whole buffer it was cut from).
+    func compacted() -> HDLCFrame {
+        let own = Array(raw)[...]
+        let shift = infoRange.lowerBound - raw.startIndex
+        return HDLCFrame(format: format, destination: destination, source: source, control: control, hcsOK: hcsOK,
+                         fcsOK: fcsOK, parameters: parameters, raw: own,
+                         infoRange: shift..<(shift + infoRange.count), frames: frames, time: time, errors: errors)
     }
 }
 

@@ -7,6 +7,20 @@ public enum CRC16 {
         return c
     }
 
+    /// Four tables of 256 entries for slicing by four (table k at k·256): entry i of table k is the CRC effect of byte
+    /// i followed by k zero bytes, so four bytes are folded in with four lookups and no per-byte shifting.
+    @usableFromInline static let tables4: [UInt16] = {
+        var t = [UInt16](repeating: 0, count: 1024)
+        for i in 0..<256 { t[i] = table[i] }
+        for k in 1..<4 {
+            for i in 0..<256 {
+                let p = t[(k - 1) * 256 + i]
+                t[k * 256 + i] = (p >> 8) ^ t[Int(p & 0xFF)]
+            }
+        }
+        return t
+    }()
+
     @inlinable public static func x25<C: Collection>(_ bytes: C) -> UInt16 where C.Element == UInt8 {
         if let crc = bytes.withContiguousStorageIfAvailable({ x25(UnsafeRawBufferPointer($0)) }) { return crc }
         var crc: UInt16 = 0xFFFF
@@ -24,10 +38,22 @@ public enum CRC16 {
         bytes.withUnsafeBufferPointer { x25(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Slicing by four while four bytes remain, then byte by byte. Every read is within `bytes` (`i + 4 <= n`, then
+    /// `i < n`) and every table index is masked to its 256 entries.
     @inlinable public static func x25(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
-        table.withUnsafeBufferPointer { t in
+        tables4.withUnsafeBufferPointer { t in
             var crc: UInt16 = 0xFFFF
-            for b in bytes { crc = (crc >> 8) ^ t[Int((crc ^ UInt16(b)) & 0xFF)] }
+            let n = bytes.count
+            var i = 0
+            while i + 4 <= n {
+                let x = crc ^ (UInt16(bytes[i]) | UInt16(bytes[i + 1]) << 8)
+                crc = t[768 + Int(x & 0xFF)] ^ t[512 + Int(x >> 8)] ^ t[256 + Int(bytes[i + 2])] ^ t[Int(bytes[i + 3])]
+                i += 4
+            }
+            while i < n {
+                crc = (crc >> 8) ^ t[Int((crc ^ UInt16(bytes[i])) & 0xFF)]
+                i += 1
+            }
             return crc ^ 0xFFFF
         }
     }

@@ -7,6 +7,31 @@ import DLMSWire
         #expect(CRC16.x25(Array("123456789".utf8)) == 0x906E)
     }
 
+    /// The four-bytes-at-a-time path agrees with the bit-by-bit definition (reflected 0x8408, init and final XOR
+    /// 0xFFFF) for every length from 0 to 64 and every alignment of the slice.
+    @Test func slicingByFourMatchesTheBitwiseDefinition() {
+        func bitwise(_ bytes: ArraySlice<UInt8>) -> UInt16 {
+            var crc: UInt16 = 0xFFFF
+            for b in bytes {
+                crc ^= UInt16(b)
+                for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x8408 : crc >> 1 }
+            }
+            return crc ^ 0xFFFF
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let data: [UInt8] = (0..<80).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        for start in 0..<4 {
+            for length in 0...64 {
+                let slice = data[start..<(start + length)]
+                #expect(CRC16.x25(slice) == bitwise(slice), "start \(start) length \(length)")
+                #expect(CRC16.x25(Array(slice)) == bitwise(slice))
+            }
+        }
+    }
+
     /// A SNRM frame from ../shared/captures/gurux/hdlc-none.pcap (Gurux client): 7E A0 07 03 21 93 0F 01 7E,
     /// HCS over format..control = 0x010F... here the FCS of a frame without information field covers the same bytes.
     @Test func gurux_RR_frame_fcs() throws {
