@@ -28,8 +28,10 @@ enum HDLCFrameDecoder {
         var format: UInt16
         var destination: HDLCAddress
         var source: HDLCAddress
-        var control: UInt8
-        var type: HDLCFrameType
+        /// The control field and what it says (frame type, N(S), N(R), P/F).
+        var controlField: HDLCControl
+        var control: UInt8 { controlField.raw }
+        var type: HDLCFrameType { controlField.type }
         var hcsOK: Bool?
         var fcsOK: Bool
         /// Indices of the information field in the scanned bytes.
@@ -39,7 +41,7 @@ enum HDLCFrameDecoder {
 
         /// The frame, `raw` being the scanned bytes of its `byteCount`.
         func frame(raw: ArraySlice<UInt8>, frames: [Int], time: Timestamp?) -> HDLCFrame {
-            HDLCFrame(format: format, destination: destination, source: source, control: control, hcsOK: hcsOK,
+            HDLCFrame(format: format, destination: destination, source: source, control: controlField, hcsOK: hcsOK,
                       fcsOK: fcsOK, parameters: parameters, raw: raw, infoRange: infoRange, frames: frames,
                       time: time, errors: errors)
         }
@@ -122,8 +124,8 @@ enum HDLCFrameDecoder {
                                           offset: (e.offset ?? 0) + info.startIndex - content.startIndex + 1))
             }
         }
-        return Fields(format: format, destination: destination, source: source, control: control, type: c.type,
-                      hcsOK: hcsOK, fcsOK: fcsOK, infoRange: infoRange, parameters: parameters, errors: errors)
+        return Fields(format: format, destination: destination, source: source, controlField: c, hcsOK: hcsOK,
+                      fcsOK: fcsOK, infoRange: infoRange, parameters: parameters, errors: errors)
     }
 
     // MARK: - Addresses
