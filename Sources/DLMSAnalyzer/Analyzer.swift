@@ -182,6 +182,10 @@ public final class Analyzer {
             state.reassembler.process(p, into: &state.events)
             // Each event is moved out of the array (reversed, then taken from the end) and handed over without a
             // copy; the array is left empty with its capacity for the next packet.
+            if state.events.count == 2, let second = state.events.popLast(), let first = state.events.popLast() {
+                handle(first)
+                handle(second)
+            }
             if state.events.count > 1 { state.events.reverse() }
             while let e = state.events.popLast() { handle(e) }
             if state.events.capacity > 256 { state.events = [] }
@@ -221,7 +225,7 @@ public final class Analyzer {
                     streams[skey] = box
                 }
                 if let r = recent, r.id == id, r.conversation === c {
-                    recent?.remember(from: from, box)
+                    recent = r.remembering(from: from, box)
                 } else {
                     recent = RecentConnection(id: id, conversation: c, from0: from, box0: box)
                 }
@@ -236,6 +240,11 @@ public final class Analyzer {
             }
             // The conversation was looked up above: handing it over saves a table lookup per event.
             // Moved out one by one (see `process`): no copy of an event, each freed once it is handled.
+            if events.count == 2, let second = events.popLast(), let first = events.popLast() {
+                // Two (a frame and the APDU it completes): taken from the end without reversing the array.
+                handleTransport(first, key: key, from: .endpoint(from), to: .endpoint(to), conversation: c)
+                handleTransport(second, key: key, from: .endpoint(from), to: .endpoint(to), conversation: c)
+            }
             if events.count > 1 { events.reverse() }
             while let e = events.popLast() {
                 handleTransport(e, key: key, from: .endpoint(from), to: .endpoint(to), conversation: c)
@@ -417,14 +426,25 @@ public final class Analyzer {
     static func pair(_ a: UInt32, _ b: UInt32) -> String { a < b ? "\(a)-\(b)" : "\(b)-\(a)" }
 }
 
-/// What the analyzer's tables hold for one connection (`Analyzer.recent`).
-struct RecentConnection {
-    var id: ConnectionID
-    var conversation: Conversation
-    var from0: Endpoint
-    var box0: StreamBox
-    var from1: Endpoint?
-    var box1: StreamBox?
+/// What the analyzer's tables hold for one connection (`Analyzer.recent`). Immutable, and a reference: reading it
+/// for every segment retains one object instead of copying three references.
+final class RecentConnection {
+    let id: ConnectionID
+    let conversation: Conversation
+    let from0: Endpoint
+    let box0: StreamBox
+    let from1: Endpoint?
+    let box1: StreamBox?
+
+    init(id: ConnectionID, conversation: Conversation, from0: Endpoint, box0: StreamBox, from1: Endpoint? = nil,
+         box1: StreamBox? = nil) {
+        self.id = id
+        self.conversation = conversation
+        self.from0 = from0
+        self.box0 = box0
+        self.from1 = from1
+        self.box1 = box1
+    }
 
     func stream(from: Endpoint) -> StreamBox? {
         if from == from0 { return box0 }
@@ -432,16 +452,13 @@ struct RecentConnection {
         return nil
     }
 
-    mutating func remember(from: Endpoint, _ box: StreamBox) {
+    /// The same connection with the stream from `from` added (the second direction), or only that stream.
+    func remembering(from: Endpoint, _ box: StreamBox) -> RecentConnection {
         if from1 == nil {
-            from1 = from
-            box1 = box
-        } else {
-            from0 = from
-            box0 = box
-            from1 = nil
-            box1 = nil
+            return RecentConnection(id: id, conversation: conversation, from0: from0, box0: box0, from1: from,
+                                    box1: box)
         }
+        return RecentConnection(id: id, conversation: conversation, from0: from, box0: box)
     }
 }
 

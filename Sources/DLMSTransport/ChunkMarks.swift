@@ -21,8 +21,14 @@ struct ChunkMarks: Sendable {
 
     /// Capture frames overlapping `[a, b)`, in order, without repeats.
     func frames(_ a: Int, _ b: Int) -> [Int] {
-        var out: [Int] = []
         var i = head
+        // The common case, a unit inside one chunk: its frame as a one-element array, without growing one.
+        while i < marks.count, marks[i].end <= a { i += 1 }
+        if a <= b, i < marks.count, marks[i].start < b, i + 1 == marks.count || marks[i + 1].start >= b {
+            return [marks[i].frame]
+        }
+        var out: [Int] = []
+        i = head
         while i < marks.count {
             let m = marks[i]
             if m.start >= b { break }

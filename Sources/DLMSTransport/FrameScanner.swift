@@ -257,8 +257,9 @@ struct FrameScanner: Sendable {
 
     /// True while a junk run ends right at `pos`: the frame candidate there was found by scanning.
     func resynchronising(_ input: Input, _ pos: Int) -> Bool {
-        guard let j = junk else { return false }
-        return j.start + j.count == input.abs(pos)
+        // Two fields read through the optional, not the whole run copied (it holds strings and an array).
+        guard let start = junk?.start, let count = junk?.count else { return false }
+        return start + count == input.abs(pos)
     }
 
     // MARK: - Wrapper
@@ -268,7 +269,7 @@ struct FrameScanner: Sendable {
         let data = input.data
         let end = data.endIndex
         closingFlagAt = nil
-        if let j = junk, j.start + j.count == input.abs(pos) {
+        if resynchronising(input, pos), let j = junk {
             // Resynchronising: a header found by scanning must pass the whole plausibility test (known APDU tag
             // after it), or it is more junk.
             switch WrapperFrameDecoder.plausibleStart(data[pos...], maxLength: limits.maxAPDUBytes) {

@@ -28,8 +28,10 @@ enum HDLCFrameDecoder {
         var format: UInt16
         var destination: HDLCAddress
         var source: HDLCAddress
-        var control: UInt8
-        var type: HDLCFrameType
+        /// The control field and what it says (frame type, N(S), N(R), P/F).
+        var controlField: HDLCControl
+        var control: UInt8 { controlField.raw }
+        var type: HDLCFrameType { controlField.type }
         var hcsOK: Bool?
         var fcsOK: Bool
         /// Indices of the information field in the scanned bytes.
@@ -39,29 +41,32 @@ enum HDLCFrameDecoder {
 
         /// The frame, `raw` being the scanned bytes of its `byteCount`.
         func frame(raw: ArraySlice<UInt8>, frames: [Int], time: Timestamp?) -> HDLCFrame {
-            HDLCFrame(format: format, destination: destination, source: source, control: control, hcsOK: hcsOK,
+            HDLCFrame(format: format, destination: destination, source: source, control: controlField, hcsOK: hcsOK,
                       fcsOK: fcsOK, parameters: parameters, raw: raw, infoRange: infoRange, frames: frames,
                       time: time, errors: errors)
         }
     }
 
-    /// `bytes` starts at an opening flag.
+    /// `bytes` starts at an opening flag. Read by index with checked subscripts (each read below is preceded by the
+    /// length check that makes it valid): a reader per frame cost more than the rest of the header.
     static func scan(_ bytes: ArraySlice<UInt8>) -> Scan {
-        var r = ByteReader(bytes)
-        guard let flag = r.readUInt8() else { return .needMore }
-        guard flag == 0x7E else { return .broken(reason: "no opening flag") }
-        guard let f0 = r.peekUInt8() else { return .needMore }
+        let start = bytes.startIndex
+        let available = bytes.count
+        guard available >= 1 else { return .needMore }
+        guard bytes[start] == 0x7E else { return .broken(reason: "no opening flag") }
+        guard available >= 2 else { return .needMore }
+        let f0 = bytes[start + 1]
         guard f0 >> 4 == 0xA else {
             return .broken(reason: "frame format type \(f0 >> 4) is not 3 (0xA)")
         }
-        guard let format = r.peekUInt16() else { return .needMore }
+        guard available >= 3 else { return .needMore }
+        let format = UInt16(f0) << 8 | UInt16(bytes[start + 2])
         let length = Int(format & 0x07FF)
         guard length >= minimumLength else {
             return .broken(reason: "frame length \(length) is shorter than the minimum of \(minimumLength)")
         }
         // Opening flag + content + closing flag.
-        guard bytes.count >= length + 2 else { return .needMore }
-        let start = bytes.startIndex
+        guard available >= length + 2 else { return .needMore }
         guard bytes[start + length + 1] == 0x7E else {
             return .broken(reason: "no closing flag after the \(length)-byte frame the format field announces")
         }
@@ -74,12 +79,14 @@ enum HDLCFrameDecoder {
 
     /// Decodes format..FCS (`content`, exactly `format & 0x7FF` bytes).
     static func decodeContent(_ content: ArraySlice<UInt8>, format: UInt16) -> Fields? {
-        var r = ByteReader(content)
-        guard r.skip(2) else { return nil }
-        guard let destination = readAddress(&r), let source = readAddress(&r), let control = r.readUInt8() else {
+        var i = content.startIndex + 2
+        guard i <= content.endIndex, let destination = readAddress(content, &i),
+              let source = readAddress(content, &i), i < content.endIndex else {
             return nil
         }
-        let headerEnd = r.index
+        let control = content[i]
+        i += 1
+        let headerEnd = i
         let fcsStart = content.endIndex - 2
         let afterControl = fcsStart - headerEnd
         // Either nothing between control and FCS, or an HCS followed by the information field (IEC 62056-46
@@ -117,8 +124,8 @@ enum HDLCFrameDecoder {
                                           offset: (e.offset ?? 0) + info.startIndex - content.startIndex + 1))
             }
         }
-        return Fields(format: format, destination: destination, source: source, control: control, type: c.type,
-                      hcsOK: hcsOK, fcsOK: fcsOK, infoRange: infoRange, parameters: parameters, errors: errors)
+        return Fields(format: format, destination: destination, source: source, controlField: c, hcsOK: hcsOK,
+                      fcsOK: fcsOK, infoRange: infoRange, parameters: parameters, errors: errors)
     }
 
     // MARK: - Addresses
@@ -127,11 +134,13 @@ enum HDLCFrameDecoder {
     /// Legal sizes are 1, 2 and 4 bytes. The split of a server address into upper (logical device) and lower
     /// (physical device) halves follows Gurux `GXDLMS.getHdlcAddress` / `getServerAddress`: 2 bytes → 7 + 7 bits,
     /// 4 bytes → 14 + 14 bits.
-    static func readAddress(_ r: inout ByteReader) -> HDLCAddress? {
+    static func readAddress(_ bytes: ArraySlice<UInt8>, _ i: inout Int) -> HDLCAddress? {
         var groups: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
         var size = 0
         while true {
-            guard size < 4, let b = r.readUInt8() else { return nil }
+            guard size < 4, i < bytes.endIndex else { return nil }
+            let b = bytes[i]
+            i += 1
             let v = UInt32(b >> 1)
             switch size {
             case 0: groups.0 = v
@@ -155,13 +164,5 @@ enum HDLCFrameDecoder {
         default:
             return nil  // 3-byte addresses are not defined
         }
-    }
-}
-
-extension ByteReader {
-    /// Big-endian UInt16 at the read position, without consuming it.
-    func peekUInt16() -> UInt16? {
-        guard let a = peekUInt8(at: 0), let b = peekUInt8(at: 1) else { return nil }
-        return UInt16(a) << 8 | UInt16(b)
     }
 }

@@ -218,7 +218,12 @@ struct HDLCReassembler {
                     message: "more than \(Self.maxLinks) HDLC links with pending segments; the oldest is dropped",
                     frames: oldest.frames, time: frame.time)))
             }
-            pending.append(Pending(key: key))
+            // Room for a typical sequence up front (a few segments of this frame's size), not grown from empty.
+            var p = Pending(key: key)
+            p.segments.reserveCapacity(8)
+            p.frames.reserveCapacity(8)
+            p.bytes.reserveCapacity(min(8 * info.count, maxAPDUBytes))
+            pending.append(p)
             i = pending.count - 1
         }
         // Grown in place in the list (no copy of its arrays). A kept segment whose bytes are a view of a larger

@@ -82,10 +82,19 @@ public final class HDLCFrame: Sendable {
     public var info: ArraySlice<UInt8> { raw[infoRange] }
 
     /// `infoRange` must lie within `raw.indices`.
-    public init(format: UInt16, destination: HDLCAddress, source: HDLCAddress, control: UInt8,
+    public convenience init(format: UInt16, destination: HDLCAddress, source: HDLCAddress, control: UInt8,
                 hcsOK: Bool?, fcsOK: Bool, parameters: HDLCParameters?, raw: ArraySlice<UInt8>,
                 infoRange: Range<Int>, frames: [Int], time: Timestamp?, errors: [DecodeError] = []) {
         let c = HDLCControl(control)
+        self.init(format: format, destination: destination, source: source, control: c, hcsOK: hcsOK, fcsOK: fcsOK,
+                  parameters: parameters, raw: raw, infoRange: infoRange, frames: frames, time: time,
+                  errors: errors)
+    }
+
+    init(format: UInt16, destination: HDLCAddress, source: HDLCAddress, control c: HDLCControl, hcsOK: Bool?,
+         fcsOK: Bool, parameters: HDLCParameters?, raw: ArraySlice<UInt8>, infoRange: Range<Int>, frames: [Int],
+         time: Timestamp?, errors: [DecodeError]) {
+        let control = c.raw
         self.format = format
         self.destination = destination
         self.source = source
@@ -109,7 +118,8 @@ public final class HDLCFrame: Sendable {
     func compacted() -> HDLCFrame {
         let own = Array(raw)[...]
         let shift = infoRange.lowerBound - raw.startIndex
-        return HDLCFrame(format: format, destination: destination, source: source, control: control, hcsOK: hcsOK,
+        return HDLCFrame(format: format, destination: destination, source: source,
+                         control: HDLCControl(control), hcsOK: hcsOK,
                          fcsOK: fcsOK, parameters: parameters, raw: own,
                          infoRange: shift..<(shift + infoRange.count), frames: frames, time: time, errors: errors)
     }

@@ -13,10 +13,11 @@ enum WrapperFrameDecoder {
 
     /// Reads a header at the start of `bytes` (nil when fewer than 8 bytes).
     static func header(_ bytes: ArraySlice<UInt8>) -> WrapperHeader? {
-        var r = ByteReader(bytes)
-        guard let version = r.readUInt16(), let source = r.readUInt16(), let destination = r.readUInt16(),
-              let length = r.readUInt16() else { return nil }
-        return WrapperHeader(version: version, sourcePort: source, destinationPort: destination, length: length)
+        // One length check, then checked subscripts (a reader per header cost more than the fields).
+        guard bytes.count >= headerLength else { return nil }
+        let s = bytes.startIndex
+        func field(_ k: Int) -> UInt16 { UInt16(bytes[s + k]) << 8 | UInt16(bytes[s + k + 1]) }
+        return WrapperHeader(version: field(0), sourcePort: field(2), destinationPort: field(4), length: field(6))
     }
 
     /// Could a wrapper frame start at `bytes.startIndex`? `nil` = not enough bytes to tell. Used for resynchronisation
