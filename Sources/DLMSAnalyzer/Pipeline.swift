@@ -177,7 +177,7 @@ extension Analyzer {
             c.labeller.learn(object: object, value: value)
         }
         var labels: [LabelledValue] = []
-        if service.type == "data-notification", let body = service.values.first {
+        if service.type == "data-notification", let body = service.firstValue {
             c.labeller.learn(notificationBody: body)
             labels = c.labeller.label(body: body, pushSetup: nil)
         } else if service.type == "event-notification-request" {
