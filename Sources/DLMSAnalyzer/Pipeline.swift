@@ -137,7 +137,6 @@ extension Analyzer {
                      direction: Direction?) -> APDURecord {
         var errors = a.errors
         if !decoded.errors.isEmpty { errors.append(contentsOf: decoded.errors) }
-        var service = decoded.facts
         var notes: [String] = []
         // System titles are identities: learn them before unprotecting (the AARQ's own initiate uses the calling
         // AP title as IV).
@@ -153,6 +152,9 @@ extension Analyzer {
             }
         }
         var security: SecurityResult?
+        // The innermost service's facts where a protection layer was removed; otherwise the APDU's own facts are
+        // the service, read in place (not copied) below and in the record.
+        var decrypted: ServiceFacts?
         if decoded.facts.hasProtection, let p = decoded.facts.protection {
             let s = engine.unprotect(p, direction: direction, association: &c.security)
             notes.append(contentsOf: s.learned)
@@ -160,23 +162,55 @@ extension Analyzer {
             if !(0x60...0x63).contains(tag), s.verdict != "authentication-failed",
                let inner = s.plainDecoded
             {
-                service = innermostFacts(inner, security: s)
+                decrypted = innermostFacts(inner, security: s)
                 errors.append(contentsOf: inner.errors)
             }
             security = consume s
         }
+        let session = if let d = decrypted {
+            observeService(d, apduType: decoded.type, tag: tag, frames: a.frames, time: a.time,
+                           conversation: &c, direction: direction)
+        } else {
+            observeService(decoded.facts, apduType: decoded.type, tag: tag, frames: a.frames, time: a.time,
+                           conversation: &c, direction: direction)
+        }
+        if !session.notes.isEmpty { notes.append(contentsOf: session.notes) }
+        // Built in one go (setting `redactions` afterwards cost a copy of the whole record).
+        let redactions = options.showSecrets ? [] : Secrets.ranges(in: a.bytes, facts: decoded.facts)
+        return APDURecord(
+            provenance: Provenance(frames: a.frames, time: a.time, conversation: c.id, direction: direction),
+            transport: a.kind, bytes: a.bytes, decoded: decoded, security: security, decryptedService: decrypted,
+            block: session.observation.block, reassembled: session.observation.reassembled, errors: errors,
+            notes: notes, scalerUnits: session.observation.scalerUnits, redactions: redactions,
+            hls: session.security.hls, labels: session.labels)
+    }
+
+    /// What the session layer adds to an APDU's record.
+    struct SessionPart {
+        var observation: ConversationState.Observation
+        var security: SecurityObservation
+        var labels: [LabelledValue]
+        /// The security engine's notes, then the session state's.
+        var notes: [String]
+    }
+
+    /// Authentication and key management, the conversation state (requests, block transfers, scaler/units) and
+    /// push labelling follow the innermost service of each APDU.
+    func observeService(_ service: ServiceFacts, apduType: String, tag: UInt8, frames: [Int], time: Timestamp?,
+                        conversation c: inout Conversation, direction: Direction?) -> SessionPart {
+        var notes: [String] = []
         // Authentication (AARQ/AARE challenges, HLS replies) and keys learned (key_transfer) from the service.
         // Only AARQ/AARE and ACTION services are followed (all start with "a"), and pending key transfers.
         var securityObservation = SecurityObservation()
         if service.type.utf8.first == UInt8(ascii: "a") || !c.security.pendingTransfer.isEmpty {
-            securityObservation = engine.observe(apduType: decoded.type, service: service, direction: direction,
+            securityObservation = engine.observe(apduType: apduType, service: service, direction: direction,
                                                  association: &c.security)
-            if !securityObservation.notes.isEmpty { notes.append(contentsOf: securityObservation.notes) }
+            notes = securityObservation.notes
         }
         if tag == 0x62 || tag == 0x63 { c.security.release() }
         // The session state is reached once per APDU: it returns the objects of the request this APDU answers
         // (as they were before it) along with what it adds to the record.
-        let obs = c.state.observe(service, direction: direction, frames: a.frames, time: a.time)
+        let obs = c.state.observe(service, direction: direction, frames: frames, time: time)
         let requested = obs.requested
         // Push labelling learns push_object_lists and scaler_units from the responses of this conversation.
         if service.type == "get-response", requested.contains(where: PushLabeller.learns(from:)) {
@@ -195,13 +229,7 @@ extension Analyzer {
             labels = c.labeller.label(event: service)
         }
         if !obs.notes.isEmpty { notes.append(contentsOf: obs.notes) }
-        // Built in one go (setting `redactions` afterwards cost a copy of the whole record).
-        let redactions = options.showSecrets ? [] : Secrets.ranges(in: a.bytes, facts: decoded.facts)
-        return APDURecord(
-            provenance: Provenance(frames: a.frames, time: a.time, conversation: c.id, direction: direction),
-            transport: a.kind, bytes: a.bytes, decoded: decoded, security: security, service: service,
-            block: obs.block, reassembled: obs.reassembled, errors: errors, notes: notes,
-            scalerUnits: obs.scalerUnits, redactions: redactions, hls: securityObservation.hls, labels: labels)
+        return SessionPart(observation: obs, security: securityObservation, labels: labels, notes: notes)
     }
 
     func innermostFacts(_ d: DecodedAPDU, security: SecurityResult?) -> ServiceFacts {
