@@ -27,8 +27,20 @@ public enum APDUDecoder {
         } catch {
             p.errors.append(error)
         }
-        let tree: DecodedAPDU.Tree = options.buildTree ? .built(p.fields) : .deferred(bytes, options)
-        return DecodedAPDU(tag: tag, type: type, tree: tree, facts: p.facts, errors: p.errors)
+        // Moved out of the parser (copying them retained every field, and destroying the parser released them).
+        var facts = ServiceFacts(type: type)
+        swap(&facts, &p.facts)
+        var errors: [DecodeError] = []
+        swap(&errors, &p.errors)
+        let tree: DecodedAPDU.Tree
+        if options.buildTree {
+            var fields: [Node] = []
+            swap(&fields, &p.fields)
+            tree = .built(fields)
+        } else {
+            tree = .deferred(bytes, options)
+        }
+        return DecodedAPDU(tag: tag, type: type, tree: tree, facts: facts, errors: errors)
     }
 }
 

@@ -269,8 +269,15 @@ struct APDUParser {
     /// A Data value, in the tree and in the facts.
     mutating func dataField(_ name: String) throws(DecodeError) {
         let at = r.offset
+        guard tree else {
+            // Facts only: the value is checked (same errors) and kept as its bytes, decoded if it is read.
+            let whole = r.bytes
+            try AXDR.skipData(&r)
+            facts.appendValueBytes(whole[whole.startIndex..<r.bytes.startIndex])
+            return
+        }
         let v = try r.data()
-        facts.values.append(v)
+        facts.appendValue(v)
         add(name, .data(v), at: at)
     }
 

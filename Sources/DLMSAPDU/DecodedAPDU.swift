@@ -154,8 +154,73 @@ public struct ServiceFacts: Sendable {
     /// `success`, a data-access-result or action-result name, `accepted`/`rejected-permanent`/`rejected-transient`
     /// for an AARE, the state-error/service-error for exception-response, ...
     public var result: String?
-    /// The data values the service carries (get/set/action data, notification body), in order.
-    public var values: [DataValue] = []
+    /// The data values the service carries (get/set/action data, notification body), in order. When the APDU
+    /// was decoded for its facts only (`DecodeOptions.buildTree` false) each value has been checked but is kept
+    /// as its bytes, and decoded when read (each read decodes again): `valueCount` and `firstValue` read less.
+    public var values: [DataValue] {
+        get {
+            switch valueStore {
+            case .built(let v): return v
+            case .one(let bytes): return [Self.decodeValue(bytes)]
+            case .many(let list): return list.map(Self.decodeValue)
+            }
+        }
+        set { valueStore = .built(newValue) }
+    }
+    /// How many values the service carries (nothing decoded).
+    public var valueCount: Int {
+        switch valueStore {
+        case .built(let v): v.count
+        case .one: 1
+        case .many(let list): list.count
+        }
+    }
+    /// The first value (only it decoded).
+    public var firstValue: DataValue? {
+        switch valueStore {
+        case .built(let v): v.first
+        case .one(let bytes): Self.decodeValue(bytes)
+        case .many(let list): list.first.map(Self.decodeValue)
+        }
+    }
+    var valueStore: ValueStore = .built([])
+
+    /// The values as decoded, or the bytes of each (checked by `AXDR.skipData`, so they decode).
+    enum ValueStore: Sendable {
+        case built([DataValue])
+        case one(ArraySlice<UInt8>)
+        case many([ArraySlice<UInt8>])
+    }
+
+    /// Appends a value checked but not decoded: `bytes` are exactly its encoding.
+    mutating func appendValueBytes(_ bytes: ArraySlice<UInt8>) {
+        switch valueStore {
+        case .built(let v) where v.isEmpty: valueStore = .one(bytes)
+        case .built(let v): valueStore = .built(v + [Self.decodeValue(bytes)])
+        case .one(let first): valueStore = .many([first, bytes])
+        case .many(var list):
+            valueStore = .built([])
+            list.append(bytes)
+            valueStore = .many(list)
+        }
+    }
+
+    /// Appends a decoded value.
+    mutating func appendValue(_ value: DataValue) {
+        switch valueStore {
+        case .built(var v):
+            valueStore = .built([])
+            v.append(value)
+            valueStore = .built(v)
+        case .one, .many:
+            valueStore = .built(values + [value])
+        }
+    }
+
+    /// Bytes that `skipData` accepted decode; `.nullData` stands in should they ever not.
+    static func decodeValue(_ bytes: ArraySlice<UInt8>) -> DataValue {
+        (try? AXDR.decodeData(bytes)) ?? .nullData
+    }
     public var block: BlockFacts?
     /// ACSE facts (AARQ/AARE/RLRQ/RLRE, or an initiate). Stored boxed, like `protection`: most APDUs have neither,
     /// and the facts are copied along with every record, so they stay a pointer wide instead of a few hundred bytes

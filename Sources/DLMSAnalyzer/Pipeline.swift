@@ -69,20 +69,7 @@ extension Analyzer {
                 emit(consume r)
             }
         case .hdlcFrame(let f):
-            if !c.confirmed {
-                guard f.fcsOK else { return }
-                confirm(&c)
-            }
-            let dir = direction(&c, from: .hdlc(f.source.value), to: .hdlc(f.destination.value),
-                                hint: InherentDirection.of(frame: f))
-            // I and UI frames are shown through the APDUs they carry; the others as link frames.
-            guard f.type != .i && f.type != .ui else { return }
-            summary.linkFrames += 1
-            guard options.linkFrames else { return }
-            announce(&c, frame: f.frames.first, time: f.time)
-            renderer.render(.frame(FrameRecord(
-                provenance: Provenance(frames: f.frames, time: f.time, conversation: c.id, direction: dir),
-                hdlc: f)))
+            handleLinkFrame(f, conversation: &c)
         case .issue(let i):
             guard c.confirmed else { return }
             // An issue carries no addresses of its own: a direction only where the network endpoint tells it.
@@ -93,6 +80,24 @@ extension Analyzer {
             emitError(code: i.code, message: i.message, frames: i.frames, time: i.time, conversation: c.id,
                       direction: dir, offset: i.offset)
         }
+    }
+
+    /// An HDLC frame: it confirms the conversation and tells the direction; all but I and UI frames (shown through
+    /// the APDUs they carry) are rendered as link frames.
+    func handleLinkFrame(_ f: borrowing HDLCFrame, conversation c: inout Conversation) {
+        if !c.confirmed {
+            guard f.fcsOK else { return }
+            confirm(&c)
+        }
+        let dir = direction(&c, from: .hdlc(f.source.value), to: .hdlc(f.destination.value),
+                            hint: InherentDirection.of(frame: f))
+        guard f.type != .i && f.type != .ui else { return }
+        summary.linkFrames += 1
+        guard options.linkFrames else { return }
+        announce(&c, frame: f.frames.first, time: f.time)
+        renderer.render(.frame(FrameRecord(
+            provenance: Provenance(frames: f.frames, time: f.time, conversation: c.id, direction: dir),
+            hdlc: copy f)))
     }
 
     func emit(_ record: consuming APDURecord) {
@@ -132,43 +137,83 @@ extension Analyzer {
                      direction: Direction?) -> APDURecord {
         var errors = a.errors
         if !decoded.errors.isEmpty { errors.append(contentsOf: decoded.errors) }
-        var service = decoded.facts
         var notes: [String] = []
         // System titles are identities: learn them before unprotecting (the AARQ's own initiate uses the calling
         // AP title as IV).
+        // ACSE APDUs by tag (aarq 0x60, aare 0x61, rlrq 0x62, rlre 0x63): their types are these names exactly.
+        let tag = decoded.tag
         if decoded.facts.hasAssociation, let assoc = decoded.facts.association {
-            if decoded.type == "aarq" {
+            if tag == 0x60 {
                 c.security.release()
                 if let st = assoc.callingAPTitle, st.count == 8 { c.security.clientSystemTitle = st }
             }
-            if decoded.type == "aare", let st = assoc.respondingAPTitle, st.count == 8 {
+            if tag == 0x61, let st = assoc.respondingAPTitle, st.count == 8 {
                 c.security.serverSystemTitle = st
             }
         }
         var security: SecurityResult?
+        // The innermost service's facts where a protection layer was removed; otherwise the APDU's own facts are
+        // the service, read in place (not copied) below and in the record.
+        var decrypted: ServiceFacts?
         if decoded.facts.hasProtection, let p = decoded.facts.protection {
             let s = engine.unprotect(p, direction: direction, association: &c.security)
             notes.append(contentsOf: s.learned)
             // ACSE APDUs keep their own facts (the protected part is the user-information).
-            if !["aarq", "aare", "rlrq", "rlre"].contains(decoded.type), s.verdict != "authentication-failed",
+            if !(0x60...0x63).contains(tag), s.verdict != "authentication-failed",
                let inner = s.plainDecoded
             {
-                service = innermostFacts(inner, security: s)
+                decrypted = innermostFacts(inner, security: s)
                 errors.append(contentsOf: inner.errors)
             }
             security = consume s
         }
+        let session = if let d = decrypted {
+            observeService(d, apduType: decoded.type, tag: tag, frames: a.frames, time: a.time,
+                           conversation: &c, direction: direction)
+        } else {
+            observeService(decoded.facts, apduType: decoded.type, tag: tag, frames: a.frames, time: a.time,
+                           conversation: &c, direction: direction)
+        }
+        if !session.notes.isEmpty { notes.append(contentsOf: session.notes) }
+        // Built in one go (setting `redactions` afterwards cost a copy of the whole record).
+        let redactions = options.showSecrets ? [] : Secrets.ranges(in: a.bytes, facts: decoded.facts)
+        return APDURecord(
+            provenance: Provenance(frames: a.frames, time: a.time, conversation: c.id, direction: direction),
+            transport: a.kind, bytes: a.bytes, decoded: decoded, security: security, decryptedService: decrypted,
+            block: session.observation.block, reassembled: session.observation.reassembled, errors: errors,
+            notes: notes, scalerUnits: session.observation.scalerUnits, redactions: redactions,
+            hls: session.security.hls, labels: session.labels)
+    }
+
+    /// What the session layer adds to an APDU's record.
+    struct SessionPart {
+        var observation: ConversationState.Observation
+        var security: SecurityObservation
+        var labels: [LabelledValue]
+        /// The security engine's notes, then the session state's.
+        var notes: [String]
+    }
+
+    /// Authentication and key management, the conversation state (requests, block transfers, scaler/units) and
+    /// push labelling follow the innermost service of each APDU.
+    func observeService(_ service: ServiceFacts, apduType: String, tag: UInt8, frames: [Int], time: Timestamp?,
+                        conversation c: inout Conversation, direction: Direction?) -> SessionPart {
+        var notes: [String] = []
         // Authentication (AARQ/AARE challenges, HLS replies) and keys learned (key_transfer) from the service.
-        let securityObservation = engine.observe(apduType: decoded.type, service: service, direction: direction,
+        // Only AARQ/AARE and ACTION services are followed (all start with "a"), and pending key transfers.
+        var securityObservation = SecurityObservation()
+        if service.type.utf8.first == UInt8(ascii: "a") || !c.security.pendingTransfer.isEmpty {
+            securityObservation = engine.observe(apduType: apduType, service: service, direction: direction,
                                                  association: &c.security)
-        if !securityObservation.notes.isEmpty { notes.append(contentsOf: securityObservation.notes) }
-        if decoded.type == "rlrq" || decoded.type == "rlre" { c.security.release() }
+            notes = securityObservation.notes
+        }
+        if tag == 0x62 || tag == 0x63 { c.security.release() }
         // The session state is reached once per APDU: it returns the objects of the request this APDU answers
         // (as they were before it) along with what it adds to the record.
-        let obs = c.state.observe(service, direction: direction, frames: a.frames, time: a.time)
+        let obs = c.state.observe(service, direction: direction, frames: frames, time: time)
         let requested = obs.requested
         // Push labelling learns push_object_lists and scaler_units from the responses of this conversation.
-        if service.type == "get-response", !requested.isEmpty {
+        if service.type == "get-response", requested.contains(where: PushLabeller.learns(from:)) {
             c.labeller.observe(request: requested, response: service)
         }
         if requested.count == 1, let object = requested.first, PushLabeller.learns(from: object),
@@ -177,20 +222,14 @@ extension Analyzer {
             c.labeller.learn(object: object, value: value)
         }
         var labels: [LabelledValue] = []
-        if service.type == "data-notification", let body = service.values.first {
+        if service.type == "data-notification", let body = service.firstValue {
             c.labeller.learn(notificationBody: body)
             labels = c.labeller.label(body: body, pushSetup: nil)
         } else if service.type == "event-notification-request" {
             labels = c.labeller.label(event: service)
         }
         if !obs.notes.isEmpty { notes.append(contentsOf: obs.notes) }
-        // Built in one go (setting `redactions` afterwards cost a copy of the whole record).
-        let redactions = options.showSecrets ? [] : Secrets.ranges(in: a.bytes, facts: decoded.facts)
-        return APDURecord(
-            provenance: Provenance(frames: a.frames, time: a.time, conversation: c.id, direction: direction),
-            transport: a.kind, bytes: a.bytes, decoded: decoded, security: security, service: service,
-            block: obs.block, reassembled: obs.reassembled, errors: errors, notes: notes,
-            scalerUnits: obs.scalerUnits, redactions: redactions, hls: securityObservation.hls, labels: labels)
+        return SessionPart(observation: obs, security: securityObservation, labels: labels, notes: notes)
     }
 
     func innermostFacts(_ d: DecodedAPDU, security: SecurityResult?) -> ServiceFacts {

@@ -108,7 +108,7 @@ public struct ConversationState: Sendable {
            (obj.classID == 3 || obj.classID == 4) && obj.attributeID == 3
             || obj.classID == 5 && obj.attributeID == 4
         {
-            let value: DataValue? = service.values.first ?? reassembled?.value
+            let value: DataValue? = service.firstValue ?? reassembled?.value
             if let v = value, let su = Self.scalerUnit(from: v) {
                 if scalerUnits.count < Self.maxScalerUnits {
                     var key = obj

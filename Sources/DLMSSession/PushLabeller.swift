@@ -109,9 +109,11 @@ public struct PushLabeller: Sendable {
 
     /// Pairs a GET response with the request it answers (normal: one object, with-list: one value per object).
     public mutating func observe(request: [ObjectRef], response: ServiceFacts) {
-        guard response.type == "get-response", !request.isEmpty, request.count == response.values.count else {
+        guard response.type == "get-response", !request.isEmpty, request.count == response.valueCount else {
             return
         }
+        // Values are decoded only for the objects learnt from (they may be kept as bytes until read).
+        guard request.contains(where: Self.learns(from:)) else { return }
         for (o, v) in zip(request, response.values) { learn(object: o, value: v) }
     }
 

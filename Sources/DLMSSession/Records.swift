@@ -146,8 +146,16 @@ public struct APDURecord: Sendable {
     @usableFromInline var securityBox: RecordBox<SecurityResult>?
     /// `security?.verdict`, without copying the security result out of its box.
     public var securityVerdict: String? { securityBox?.value.verdict }
-    /// Facts of the innermost service APDU (after protection layers are removed, when they could be).
-    public var service: ServiceFacts
+    /// Facts of the innermost service APDU (after protection layers are removed, when they could be): the decoded
+    /// APDU's own facts unless a protection layer was removed, then stored boxed (a record no longer holds and
+    /// releases a second copy of the same facts).
+    @inlinable public var service: ServiceFacts {
+        _read {
+            if let b = serviceBox { yield b.value } else { yield decoded.facts }
+        }
+        set { serviceBox = RecordBox(newValue) }
+    }
+    @usableFromInline var serviceBox: RecordBox<ServiceFacts>?
     public var block: BlockPosition?
     /// Stored boxed, like `security`: present on one record of a transfer, and large.
     public var reassembled: Reassembly? {
@@ -187,8 +195,22 @@ extension APDURecord {
         // Through the memberwise initializer: an explicit one that set each field built the record on the stack
         // and then copied it (retaining and releasing every field) into the result.
         self.init(provenance: provenance, transport: transport, bytes: bytes, decoded: decoded,
-                  securityBox: security.map(RecordBox.init), service: service, block: block,
+                  securityBox: security.map(RecordBox.init), serviceBox: RecordBox(service), block: block,
                   reassembledBox: reassembled.map(RecordBox.init), errors: errors, notes: notes,
+                  scalerUnits: scalerUnits, gbt: nil, labels: labels, redactions: redactions,
+                  hlsBox: hls.map(RecordBox.init))
+    }
+
+    /// A record whose service is the decoded APDU's own facts, or `decryptedService` where a protection layer was
+    /// removed (the pipeline's initializer: the facts are not copied).
+    public init(provenance: Provenance, transport: TransportKind, bytes: [UInt8], decoded: DecodedAPDU,
+                security: SecurityResult?, decryptedService: ServiceFacts?, block: BlockPosition?,
+                reassembled: Reassembly?, errors: [DecodeError], notes: [String],
+                scalerUnits: [ObjectRef: ScalerUnitInfo], redactions: [Range<Int>], hls: HLSCheck?,
+                labels: [LabelledValue]) {
+        self.init(provenance: provenance, transport: transport, bytes: bytes, decoded: decoded,
+                  securityBox: security.map(RecordBox.init), serviceBox: decryptedService.map(RecordBox.init),
+                  block: block, reassembledBox: reassembled.map(RecordBox.init), errors: errors, notes: notes,
                   scalerUnits: scalerUnits, gbt: nil, labels: labels, redactions: redactions,
                   hlsBox: hls.map(RecordBox.init))
     }

@@ -13,7 +13,15 @@ import Testing
         #expect(deferred.isTreeDeferred || bytes.isEmpty, "\(label)")
         #expect(deferred.tag == built.tag && deferred.type == built.type, "\(label)")
         #expect(String(describing: deferred.errors) == String(describing: built.errors), "\(label)")
-        #expect(String(describing: deferred.facts) == String(describing: built.facts), "\(label)")
+        // Without a tree the values are kept as their bytes and decoded when read: the same values.
+        var d = deferred.facts
+        var b = built.facts
+        #expect(String(describing: d.values) == String(describing: b.values), "\(label)")
+        #expect(d.valueCount == b.valueCount, "\(label)")
+        #expect(String(describing: d.firstValue) == String(describing: b.firstValue), "\(label)")
+        d.values = []
+        b.values = []
+        #expect(String(describing: d) == String(describing: b), "\(label)")
         #expect(String(describing: deferred.fields) == String(describing: built.fields), "\(label)")
     }
 
@@ -41,6 +49,29 @@ import Testing
             }
         }
         #expect(checked > 1000)
+    }
+
+    @Test func valuesKeptAsBytesDecodeWhenRead() {
+        // get-response-with-list (two results: a structure, a data-access-result), then get-response-normal.
+        let withList = APDUDecoder.decode(hex("C4 03 C1 02 00 02 02 11 07 09 02 41 42 01 03")[...],
+                                          options: DecodeOptions(buildTree: false))
+        #expect(withList.errors.isEmpty)
+        #expect(withList.facts.valueCount == 1)
+        #expect(withList.facts.values == [.structure([.unsigned(7), .octetString([0x41, 0x42])])])
+        let two = APDUDecoder.decode(hex("C4 03 C1 02 00 11 07 00 12 00 08")[...], options: DecodeOptions(buildTree: false))
+        #expect(two.facts.valueCount == 2 && two.facts.values == [.unsigned(7), .longUnsigned(8)])
+        #expect(two.facts.firstValue == .unsigned(7))
+        let normal = APDUDecoder.decode(hex("C4 01 C1 00 06 00 00 01 2C")[...], options: DecodeOptions(buildTree: false))
+        #expect(normal.facts.firstValue == .doubleLongUnsigned(300))
+        var f = normal.facts
+        f.values = [.nullData]
+        #expect(f.values == [.nullData] && f.valueCount == 1)
+        // A malformed value gives the error decoding gives, and no value.
+        let bad = APDUDecoder.decode(hex("C4 01 C1 00 09 05 41")[...], options: DecodeOptions(buildTree: false))
+        let eager = APDUDecoder.decode(hex("C4 01 C1 00 09 05 41")[...], options: DecodeOptions(buildTree: true))
+        #expect(bad.errors.map(\.code) == eager.errors.map(\.code))
+        #expect(bad.errors.map(\.offset) == eager.errors.map(\.offset))
+        #expect(bad.facts.valueCount == 0)
     }
 
     @Test func settingFieldsReplacesADeferredTree() {
