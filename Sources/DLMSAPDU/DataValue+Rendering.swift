@@ -136,12 +136,12 @@ extension DataValue: DataRenderable {
         case .array(let items):
             out.key(literal: "items")
             out.beginArray()
-            for v in items { v.writeJSON(into: &out, hint: []) }
+            items.forEachInPlace { _, v in v.writeJSON(into: &out, hint: []) }
             out.endArray()
         case .structure(let items):
             out.key(literal: "items")
             out.beginArray()
-            for i in items.indices { items[i].writeJSON(into: &out, hint: DataValue.structureHint(items, i)) }
+            items.forEachInPlace { i, v in v.writeJSON(into: &out, hint: DataValue.structureHint(items, i)) }
             out.endArray()
             if hint.contains(.scalerUnit), let su = ScalerUnit(from: self) {
                 out.key(literal: "scaler_unit")

@@ -467,7 +467,7 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
     /// `"u"` (escaped), then `suffix` if given. Fast path: the bytes are checked and copied 8 (or 4) at a time,
     /// the last chunk overlapping the one before instead of a byte loop for the tail; only a string that needs an
     /// escape is written again byte by byte.
-    @usableFromInline mutating func appendQuoted(_ u: UnsafeBufferPointer<UInt8>, suffix: UInt8?) {
+    @usableFromInline @inline(__always) mutating func appendQuoted(_ u: UnsafeBufferPointer<UInt8>, suffix: UInt8?) {
         let n = u.count
         let p = at(n &+ 3, comma: false)
         p[0] = UInt8(ascii: "\"")
@@ -664,6 +664,18 @@ public struct FragmentWriter {
                 n &+= 1
             } while m > 0 && n < 24
             for k in (24 &- n)..<24 { byte(d[k]) }
+        }
+    }
+}
+
+extension Array {
+    /// Calls `body` with each element and its index, in order, without copying the element out of the array
+    /// (walked through the array's own storage, bounded by its count): for renderers that visit every item of a
+    /// large tree of values.
+    @inlinable @inline(__always)
+    public func forEachInPlace(_ body: (Int, borrowing Element) -> Void) {
+        withUnsafeBufferPointer { buffer in
+            for i in buffer.indices { body(i, buffer[i]) }
         }
     }
 }
