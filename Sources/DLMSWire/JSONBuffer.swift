@@ -651,20 +651,21 @@ public struct FragmentWriter {
         byte(UInt8(ascii: "0") &+ (v &- t &* 10))
     }
 
-    /// A signed integer in decimal.
-    @inlinable public mutating func decimal(_ v: Int) {
-        if v < 0 { byte(UInt8(ascii: "-")) }
-        var m = v.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 20 digits, written backwards
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[23 &- n] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: m % 10)
-                m /= 10
-                n &+= 1
-            } while m > 0 && n < 24
-            for k in (24 &- n)..<24 { byte(d[k]) }
-        }
+    /// A signed integer in decimal (nothing when it does not fit).
+    @inlinable @inline(__always) public mutating func decimal(_ v: Int) {
+        var m = UInt64(v.magnitude)
+        let n = JSONBuffer.digitCount(m) &+ (v < 0 ? 1 : 0)
+        guard n <= capacity &- written else { return }
+        let p = start + written
+        if v < 0 { p[0] = UInt8(ascii: "-") }
+        var i = n
+        repeat {
+            i &-= 1
+            let (q, r) = m.quotientAndRemainder(dividingBy: 10)
+            p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r)
+            m = q
+        } while m > 0 && i > 0
+        written &+= n
     }
 }
 
