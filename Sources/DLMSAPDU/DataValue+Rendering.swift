@@ -136,12 +136,12 @@ extension DataValue: DataRenderable {
         case .array(let items):
             out.key(literal: "items")
             out.beginArray()
-            for v in items { v.writeJSON(into: &out, hint: []) }
+            items.forEachInPlace { _, v in v.writeJSON(into: &out, hint: []) }
             out.endArray()
         case .structure(let items):
             out.key(literal: "items")
             out.beginArray()
-            for i in items.indices { items[i].writeJSON(into: &out, hint: DataValue.structureHint(items, i)) }
+            items.forEachInPlace { i, v in v.writeJSON(into: &out, hint: DataValue.structureHint(items, i)) }
             out.endArray()
             if hint.contains(.scalerUnit), let su = ScalerUnit(from: self) {
                 out.key(literal: "scaler_unit")
@@ -279,6 +279,7 @@ extension DataValue: DataRenderable {
     }
 
     /// The hint of item `i` alone (renderers write items one by one: no array of hints per structure).
+    @inline(__always)
     public static func structureHint(_ items: [DataValue], _ i: Int) -> DataRenderHint {
         guard i >= 1, i < items.count, case .octetString(let b) = items[i], b.count == 6 else { return [] }
         var classAt = i - 1
@@ -322,78 +323,61 @@ extension DataValue: DataRenderable {
               deviation == Int16.min || deviation >= -720 && deviation <= 720, status == 0 || status == 0xFF
         else { return false }
         if plausibleOnly, year != 0xFFFF, year < 1970 || year > 2199 { return false }
-        out.key(literal: "date_time")
-        out.beginObject(members: #""iso8601":"#, endsWithKey: true)
-        out.unescapedString(maxLength: 40) { p in
-            var i = 0
-            @inline(__always) func byte(_ c: UInt8) {
-                p[i] = c
-                i += 1
-            }
+        // The whole member in one bounds-checked run: `"date_time":{...}` is at most about 230 bytes.
+        out.fragment(maxLength: 256) { w in
+            w.literal(#""date_time":{"iso8601":""#)
             // Two digits, or `**` when unspecified (0xFF).
             @inline(__always) func two(_ v: UInt8) {
-                if v == 0xFF {
-                    byte(UInt8(ascii: "*")); byte(UInt8(ascii: "*"))
-                } else {
-                    byte(UInt8(ascii: "0") + v / 10); byte(UInt8(ascii: "0") + v % 10)
-                }
+                if v == 0xFF { w.literal("**") } else { w.twoDigits(v) }
             }
             if year == 0xFFFF {
-                for _ in 0..<4 { byte(UInt8(ascii: "*")) }
+                w.literal("****")
             } else {
-                var digits = 4
-                if year >= 10000 { digits = 5 }
-                var x = year
-                var k = i + digits
-                while k > i {
-                    k -= 1
-                    p[k] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: x % 10)
-                    x /= 10
-                }
-                i += digits
+                if year >= 10000 { w.byte(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: year / 10000)) }
+                w.twoDigits(UInt8(truncatingIfNeeded: year / 100 % 100))
+                w.twoDigits(UInt8(truncatingIfNeeded: year % 100))
             }
-            byte(UInt8(ascii: "-")); two(month)
-            byte(UInt8(ascii: "-")); two(day)
-            byte(UInt8(ascii: "T")); two(hour)
-            byte(UInt8(ascii: ":")); two(minute)
-            byte(UInt8(ascii: ":")); two(second)
-            if hundredths != 0xFF { byte(UInt8(ascii: ".")); two(hundredths) }
+            w.byte(UInt8(ascii: "-")); two(month)
+            w.byte(UInt8(ascii: "-")); two(day)
+            w.byte(UInt8(ascii: "T")); two(hour)
+            w.byte(UInt8(ascii: ":")); two(minute)
+            w.byte(UInt8(ascii: ":")); two(second)
+            if hundredths != 0xFF { w.byte(UInt8(ascii: ".")); two(hundredths) }
             if deviation != Int16.min {
                 // ISO offset = -deviation (see DateTime.swift on the sign); |deviation| <= 720 here.
                 let offset = -Int(deviation)
-                let a = UInt8(truncatingIfNeeded: Swift.abs(offset) / 60)
-                let m = UInt8(truncatingIfNeeded: Swift.abs(offset) % 60)
-                byte(offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-                two(a); byte(UInt8(ascii: ":")); two(m)
+                let a = Swift.abs(offset)
+                w.byte(offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+                w.twoDigits(UInt8(truncatingIfNeeded: a / 60))
+                w.byte(UInt8(ascii: ":"))
+                w.twoDigits(UInt8(truncatingIfNeeded: a % 60))
             }
-            return i
+            if deviation == Int16.min {
+                w.literal(#"","kind":"date-time","deviation":null,"utc_offset_minutes":null"#)
+            } else if deviation == 0 {
+                w.literal(#"","kind":"date-time","deviation":0,"utc_offset_minutes":0"#)
+            } else {
+                w.literal(#"","kind":"date-time","deviation":"#)
+                w.decimal(Int(deviation))
+                w.literal(#","utc_offset_minutes":"#)
+                w.decimal(-Int(deviation))
+            }
+            if status == 0xFF {
+                w.literal(#","clock_status":null,"clock_status_flags":[],"day_of_week":"#)
+            } else {
+                w.literal(#","clock_status":0,"clock_status_flags":[],"day_of_week":"#)
+            }
+            switch weekday {
+            case 1: w.literal(#""Monday"}"#)
+            case 2: w.literal(#""Tuesday"}"#)
+            case 3: w.literal(#""Wednesday"}"#)
+            case 4: w.literal(#""Thursday"}"#)
+            case 5: w.literal(#""Friday"}"#)
+            case 6: w.literal(#""Saturday"}"#)
+            case 7: w.literal(#""Sunday"}"#)
+            default: w.literal("null}")
+            }
         }
-        if deviation == Int16.min {
-            out.members(#""kind":"date-time","deviation":null,"utc_offset_minutes":null"#, endsWithKey: false)
-        } else if deviation == 0 {
-            out.members(#""kind":"date-time","deviation":0,"utc_offset_minutes":0"#, endsWithKey: false)
-        } else {
-            out.members(#""kind":"date-time","deviation":"#, endsWithKey: true)
-            out.int(deviation)
-            out.key(literal: "utc_offset_minutes")
-            out.int(-Int(deviation))
-        }
-        if status == 0xFF {
-            out.members(#""clock_status":null,"clock_status_flags":[],"day_of_week":"#, endsWithKey: true)
-        } else {
-            out.members(#""clock_status":0,"clock_status_flags":[],"day_of_week":"#, endsWithKey: true)
-        }
-        switch weekday {
-        case 1: out.rawValue(#""Monday""#)
-        case 2: out.rawValue(#""Tuesday""#)
-        case 3: out.rawValue(#""Wednesday""#)
-        case 4: out.rawValue(#""Thursday""#)
-        case 5: out.rawValue(#""Friday""#)
-        case 6: out.rawValue(#""Saturday""#)
-        case 7: out.rawValue(#""Sunday""#)
-        default: out.null()
-        }
-        out.endObject()
         return true
     }
 

@@ -226,17 +226,24 @@ public final class JSONLinesRenderer: Renderer {
         }
         switch t {
         case .wrapper(let h):
-            j.members(#""type":"wrapper""#)
-            j.field(literal: "version", h.version)
-            j.field(literal: "src_wport", h.sourcePort)
-            j.field(literal: "dst_wport", h.destinationPort)
-            j.field(literal: "length", h.length)
+            // Fixed members: one bounded run (4 × 5 digits at most).
+            j.fragment(maxLength: 96) { w in
+                w.literal(#""type":"wrapper","version":"#)
+                w.decimal(Int(h.version))
+                w.literal(#","src_wport":"#)
+                w.decimal(Int(h.sourcePort))
+                w.literal(#","dst_wport":"#)
+                w.decimal(Int(h.destinationPort))
+                w.literal(#","length":"#)
+                w.decimal(Int(h.length))
+            }
         case .hdlc(let segments, let llc):
             j.members(#""type":"hdlc""#)
             if let f = segments.first {
                 j.key(literal: "dst_address"); writeHDLCAddress(f.destination, into: &j)
                 j.key(literal: "src_address"); writeHDLCAddress(f.source, into: &j)
-                j.field(literal: "frame_type", f.type.rawValue)
+                j.key(literal: "frame_type")
+                j.rawValue(frameTypeJSON(f.type))
             }
             if let l = llc { j.key(literal: "llc"); j.hex(l) } else { j.key(literal: "llc"); j.null() }
             j.field(literal: "segment_count", segments.count)
@@ -249,7 +256,8 @@ public final class JSONLinesRenderer: Renderer {
                 for f in s.frames { j.int(f) }
                 j.endArray()
                 j.field(literal: "control", s.control)
-                j.field(literal: "type", s.type.rawValue)
+                j.key(literal: "type")
+                j.rawValue(frameTypeJSON(s.type))
                 if let ns = s.sendSequence { j.field(literal: "ns", ns) }
                 if let nr = s.receiveSequence { j.field(literal: "nr", nr) }
                 j.field(literal: "pf", s.pollFinal)
@@ -271,12 +279,36 @@ public final class JSONLinesRenderer: Renderer {
     }
 
     static func writeHDLCAddress(_ a: HDLCAddress, into j: inout JSONBuffer) {
-        j.beginObject()
-        j.field(literal: "value", a.value)
-        j.field(literal: "size", a.size)
-        j.field(literal: "upper", a.upper)
-        if let l = a.lower { j.field(literal: "lower", l) }
-        j.endObject()
+        // One bounded run: {"value":u32,"size":int,"upper":u16,"lower":u16} is under 100 bytes.
+        j.fragment(maxLength: 112) { w in
+            w.literal(#"{"value":"#)
+            w.decimal(Int(a.value))
+            w.literal(#","size":"#)
+            w.decimal(a.size)
+            w.literal(#","upper":"#)
+            w.decimal(Int(a.upper))
+            if let l = a.lower {
+                w.literal(#","lower":"#)
+                w.decimal(Int(l))
+            }
+            w.byte(UInt8(ascii: "}"))
+        }
+    }
+
+    /// The frame type's name as a JSON string (`HDLCFrameType.rawValue`, quoted).
+    static func frameTypeJSON(_ t: HDLCFrameType) -> StaticString {
+        switch t {
+        case .i: #""I""#
+        case .rr: #""RR""#
+        case .rnr: #""RNR""#
+        case .snrm: #""SNRM""#
+        case .disc: #""DISC""#
+        case .ua: #""UA""#
+        case .dm: #""DM""#
+        case .frmr: #""FRMR""#
+        case .ui: #""UI""#
+        case .unknown: #""unknown""#
+        }
     }
 
     static func writeService(_ s: ServiceFacts, into j: inout JSONBuffer) {
@@ -324,7 +356,8 @@ public final class JSONLinesRenderer: Renderer {
         j.key(literal: "transport")
         j.beginObject()
         j.members(#""type":"hdlc""#)
-        j.field(literal: "frame_type", h.type.rawValue)
+        j.key(literal: "frame_type")
+        j.rawValue(frameTypeJSON(h.type))
         j.field(literal: "control", h.control)
         if let ns = h.sendSequence { j.field(literal: "ns", ns) }
         if let nr = h.receiveSequence { j.field(literal: "nr", nr) }

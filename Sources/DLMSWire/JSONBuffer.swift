@@ -240,12 +240,32 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
         done(p + n + 2)
     }
 
+    /// Writes a run of serialised JSON in place through a bounds-checked `FragmentWriter` (at most `maxLength`
+    /// bytes; a write past it is dropped): for callers that format a whole group of members at once (12-byte
+    /// date-times). With `comma`, the run is one item of the open container (a comma first when it needs one).
+    /// The bytes must be valid JSON in that position; `endsWithKey` when they end with `"key":`.
+    @inlinable public mutating func fragment(maxLength: Int, endsWithKey: Bool = false,
+                                             _ body: (inout FragmentWriter) -> Void) {
+        let p = at(maxLength)
+        var w = FragmentWriter(start: p, capacity: maxLength)
+        body(&w)
+        done(p + w.count)
+        if endsWithKey { commaBits &= ~1 }
+    }
+
     // MARK: - Values
 
     @inlinable @inline(__always) public mutating func string(_ s: String) { separator(); appendQuoted(s) }
 
     @inlinable @inline(__always) public mutating func int<T: BinaryInteger>(_ v: T) {
         if let small = Int64(exactly: v) {
+            if small >= 0 && small < 10 {
+                // One digit (lengths, flags, small enums): written here, no call.
+                let p = at(1)
+                p[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: small)
+                done(p + 1)
+                return
+            }
             appendDecimal(small)
         } else {
             separator()
@@ -415,16 +435,19 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
     }
 
     /// True when one of the 8 bytes of `x` must be escaped in a JSON string: below 0x20, `"`, `\\` or DEL.
-    /// SWAR tests (Hacker's Delight §6.1 "find a byte less than n" / "find a zero byte", exact for "is there any").
+    /// SWAR on the low 7 bits of each byte (so that no lane carries into the next): a lane's high bit after adding
+    /// 0x60 is clear exactly below 0x20, after XOR with `"` (or `\\`) and adding 0x7F clear exactly when equal, after
+    /// adding 0x01 set exactly at 0x7F; bytes with their own high bit set (UTF-8) never need an escape.
     @inlinable @inline(__always) static func needsEscape(_ x: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
         let highs: UInt64 = 0x8080_8080_8080_8080
-        let control = (x &- ones &* 0x20) & ~x & highs
-        let q = x ^ (ones &* 0x22)
-        let b = x ^ (ones &* 0x5C)
-        let d = x ^ (ones &* 0x7F)
-        let special = ((q &- ones) & ~q | (b &- ones) & ~b | (d &- ones) & ~d) & highs
-        return control | special != 0
+        let y = x & low7
+        let printable = y &+ ones &* 0x60
+        let notQuote = (y ^ ones &* 0x22) &+ low7
+        let notBackslash = (y ^ ones &* 0x5C) &+ low7
+        let delete = y &+ ones
+        return (~(printable & notQuote & notBackslash) | delete) & ~x & highs != 0
     }
 
     @inlinable @inline(__always) static func needsEscape(_ c: UInt8) -> Bool {
@@ -444,7 +467,7 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
     /// `"u"` (escaped), then `suffix` if given. Fast path: the bytes are checked and copied 8 (or 4) at a time,
     /// the last chunk overlapping the one before instead of a byte loop for the tail; only a string that needs an
     /// escape is written again byte by byte.
-    @usableFromInline mutating func appendQuoted(_ u: UnsafeBufferPointer<UInt8>, suffix: UInt8?) {
+    @usableFromInline @inline(__always) mutating func appendQuoted(_ u: UnsafeBufferPointer<UInt8>, suffix: UInt8?) {
         let n = u.count
         let p = at(n &+ 3, comma: false)
         p[0] = UInt8(ascii: "\"")
@@ -590,6 +613,70 @@ extension JSONBuffer {
         case .data(let d):
             if asMember { key(literal: "value") }
             d.writeJSON(into: &self)
+        }
+    }
+}
+
+/// Bytes written in place by `JSONBuffer.fragment`: every write is checked against the room reserved for it.
+public struct FragmentWriter {
+    @usableFromInline let start: UnsafeMutablePointer<UInt8>
+    @usableFromInline let capacity: Int
+    /// Bytes written.
+    @usableFromInline var written = 0
+    public var count: Int { written }
+
+    @inlinable init(start: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.start = start
+        self.capacity = capacity
+    }
+
+    @inlinable @inline(__always) public mutating func byte(_ c: UInt8) {
+        guard written < capacity else { return }
+        start[written] = c
+        written &+= 1
+    }
+
+    /// A literal (JSON text, no escaping done).
+    @inlinable @inline(__always) public mutating func literal(_ s: StaticString) {
+        let n = s.utf8CodeUnitCount
+        guard n <= capacity &- written else { return }
+        (start + written).update(from: s.utf8Start, count: n)
+        written &+= n
+    }
+
+    /// Two decimal digits of `v` (0...99).
+    @inlinable @inline(__always) public mutating func twoDigits(_ v: UInt8) {
+        let t = v / 10
+        byte(UInt8(ascii: "0") &+ t)
+        byte(UInt8(ascii: "0") &+ (v &- t &* 10))
+    }
+
+    /// A signed integer in decimal (nothing when it does not fit).
+    @inlinable @inline(__always) public mutating func decimal(_ v: Int) {
+        var m = UInt64(v.magnitude)
+        let n = JSONBuffer.digitCount(m) &+ (v < 0 ? 1 : 0)
+        guard n <= capacity &- written else { return }
+        let p = start + written
+        if v < 0 { p[0] = UInt8(ascii: "-") }
+        var i = n
+        repeat {
+            i &-= 1
+            let (q, r) = m.quotientAndRemainder(dividingBy: 10)
+            p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: r)
+            m = q
+        } while m > 0 && i > 0
+        written &+= n
+    }
+}
+
+extension Array {
+    /// Calls `body` with each element and its index, in order, without copying the element out of the array
+    /// (walked through the array's own storage, bounded by its count): for renderers that visit every item of a
+    /// large tree of values.
+    @inlinable @inline(__always)
+    public func forEachInPlace(_ body: (Int, borrowing Element) -> Void) {
+        withUnsafeBufferPointer { buffer in
+            for i in buffer.indices { body(i, buffer[i]) }
         }
     }
 }

@@ -194,3 +194,26 @@ import Testing
         #expect(j.string == "[]")
     }
 }
+
+/// Runs written through `JSONBuffer.fragment` are bounded by the room asked for.
+@Suite struct FragmentWriterTests {
+    @Test func writesPastTheReservedRoomAreDroppedAndItemsGetTheirCommas() {
+        var j = JSONBuffer()
+        j.beginArray()
+        j.int(1)
+        j.fragment(maxLength: 6) { w in
+            w.literal("\"abcd\"")
+            w.literal("xyz")  // no room left: dropped
+            w.byte(UInt8(ascii: "!"))  // dropped
+        }
+        j.fragment(maxLength: 24) { w in
+            w.decimal(-1234567)
+            w.byte(UInt8(ascii: ","))
+            w.decimal(0)
+            w.byte(UInt8(ascii: ","))
+            w.twoDigits(7)
+        }
+        j.endArray()
+        #expect(j.string == #"[1,"abcd",-1234567,0,07]"#)
+    }
+}
