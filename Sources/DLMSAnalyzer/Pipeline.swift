@@ -40,9 +40,9 @@ extension Analyzer {
             }
             let dir = direction(&c, from: from, to: to, hint: hint)
             announce(&c, frame: a.frames.first, time: a.time)
-            var record = buildRecord(a, decoded: consume decoded, conversation: &c, direction: dir)
+            var (record, gbtBlock) = buildRecord(a, decoded: consume decoded, conversation: &c, direction: dir)
             var assembled: GBTAssembly?
-            if let b = record.service.block, b.kind == .generalBlockTransfer {
+            if let b = gbtBlock {
                 // An empty block acknowledges the other direction's blocks; one below the highest block sent asks
                 // for the rest again (lost-block recovery).
                 if let g = b.gbt, b.rawData?.isEmpty ?? true,
@@ -63,7 +63,7 @@ extension Analyzer {
                 // The joined APDU is an APDU of its own: decoded, decrypted and tracked like any other.
                 let inner = TransportAPDU(kind: a.kind, bytes: asm.bytes, frames: asm.frames, time: asm.time)
                 let innerDecoded = APDUDecoder.decode(asm.bytes[...], options: decodeOptions)
-                var r = buildRecord(inner, decoded: consume innerDecoded, conversation: &c, direction: dir)
+                var (r, _) = buildRecord(inner, decoded: consume innerDecoded, conversation: &c, direction: dir)
                 r.gbt = GBTOrigin(blocks: asm.blocks)
                 r.notes.insert(contentsOf: asm.notes, at: 0)
                 emit(consume r)
@@ -133,8 +133,9 @@ extension Analyzer {
                                                          source: currentSource)))
     }
 
+    /// The APDU's record, and its general-block-transfer block if it carries one.
     func buildRecord(_ a: TransportAPDU, decoded: consuming DecodedAPDU, conversation c: inout Conversation,
-                     direction: Direction?) -> APDURecord {
+                     direction: Direction?) -> (APDURecord, BlockFacts?) {
         var errors = a.errors
         if !decoded.errors.isEmpty { errors.append(contentsOf: decoded.errors) }
         var notes: [String] = []
@@ -167,45 +168,45 @@ extension Analyzer {
             }
             security = consume s
         }
-        let session = if let d = decrypted {
+        // A general-block-transfer block goes on to the GBT reassembler (returned, so the caller need not read the
+        // record's service back).
+        let block: BlockFacts? = if let d = decrypted { d.block } else { decoded.facts.block }
+        let gbtBlock = block?.kind == .generalBlockTransfer ? block : nil
+        let (session, hls, labels, sessionNotes) = if let d = decrypted {
             observeService(d, apduType: decoded.type, tag: tag, frames: a.frames, time: a.time,
                            conversation: &c, direction: direction)
         } else {
             observeService(decoded.facts, apduType: decoded.type, tag: tag, frames: a.frames, time: a.time,
                            conversation: &c, direction: direction)
         }
-        if !session.notes.isEmpty { notes.append(contentsOf: session.notes) }
+        if !sessionNotes.isEmpty { notes.append(contentsOf: sessionNotes) }
         // Built in one go (setting `redactions` afterwards cost a copy of the whole record).
         let redactions = options.showSecrets ? [] : Secrets.ranges(in: a.bytes, facts: decoded.facts)
-        return APDURecord(
+        let record = APDURecord(
             provenance: Provenance(frames: a.frames, time: a.time, conversation: c.id, direction: direction),
             transport: a.kind, bytes: a.bytes, decoded: decoded, security: security, decryptedService: decrypted,
-            block: session.observation.block, reassembled: session.observation.reassembled, errors: errors,
-            notes: notes, scalerUnits: session.observation.scalerUnits, redactions: redactions,
-            hls: session.security.hls, labels: session.labels)
-    }
-
-    /// What the session layer adds to an APDU's record.
-    struct SessionPart {
-        var observation: ConversationState.Observation
-        var security: SecurityObservation
-        var labels: [LabelledValue]
-        /// The security engine's notes, then the session state's.
-        var notes: [String]
+            block: session.block, reassembled: session.reassembled, errors: errors, notes: notes,
+            scalerUnits: session.scalerUnits, redactions: redactions, hls: hls, labels: labels)
+        return (record, gbtBlock)
     }
 
     /// Authentication and key management, the conversation state (requests, block transfers, scaler/units) and
     /// push labelling follow the innermost service of each APDU.
+    /// Returns the state's observation, the authentication check, the push labels and the notes (the security
+    /// engine's, then the state's).
     func observeService(_ service: ServiceFacts, apduType: String, tag: UInt8, frames: [Int], time: Timestamp?,
-                        conversation c: inout Conversation, direction: Direction?) -> SessionPart {
+                        conversation c: inout Conversation, direction: Direction?)
+        -> (ConversationState.Observation, HLSCheck?, [LabelledValue], [String])
+    {
         var notes: [String] = []
         // Authentication (AARQ/AARE challenges, HLS replies) and keys learned (key_transfer) from the service.
         // Only AARQ/AARE and ACTION services are followed (all start with "a"), and pending key transfers.
-        var securityObservation = SecurityObservation()
+        var hls: HLSCheck?
         if service.type.utf8.first == UInt8(ascii: "a") || !c.security.pendingTransfer.isEmpty {
-            securityObservation = engine.observe(apduType: apduType, service: service, direction: direction,
-                                                 association: &c.security)
-            notes = securityObservation.notes
+            let o = engine.observe(apduType: apduType, service: service, direction: direction,
+                                   association: &c.security)
+            hls = o.hls
+            notes = o.notes
         }
         if tag == 0x62 || tag == 0x63 { c.security.release() }
         // The session state is reached once per APDU: it returns the objects of the request this APDU answers
@@ -229,7 +230,7 @@ extension Analyzer {
             labels = c.labeller.label(event: service)
         }
         if !obs.notes.isEmpty { notes.append(contentsOf: obs.notes) }
-        return SessionPart(observation: obs, security: securityObservation, labels: labels, notes: notes)
+        return (obs, hls, labels, notes)
     }
 
     func innermostFacts(_ d: DecodedAPDU, security: SecurityResult?) -> ServiceFacts {

@@ -16,6 +16,10 @@ public struct ConversationState: Sendable {
     var pending: [UInt32: [ObjectRef]] = [:]
     var blocks = BlockTransfers()
     var scalerUnits: [ObjectRef: ScalerUnitInfo] = [:]
+    /// The logical names of `scalerUnits`' keys while there are few (nil past `maxScalerNames`): most objects of a
+    /// conversation have no scaler/unit, and a scan of a few words tells so before a dictionary lookup.
+    var scalerNames: [OBIS]? = []
+    static let maxScalerNames = 32
     static let maxPending = 64
     static let maxScalerUnits = 4096
 
@@ -115,6 +119,9 @@ public struct ConversationState: Sendable {
                     key.attributeID = nil
                     key.selector = nil
                     scalerUnits[key] = su
+                    if let names = scalerNames, !names.contains(key.obis) {
+                        scalerNames = names.count < Self.maxScalerNames ? names + [key.obis] : nil
+                    }
                 }
             }
         }
@@ -122,6 +129,7 @@ public struct ConversationState: Sendable {
         if !scalerUnits.isEmpty {
             func lookUp(_ list: [ObjectRef]) {
                 for o in list {
+                    if let names = scalerNames, !names.contains(o.obis) { continue }
                     var key = o
                     key.attributeID = nil
                     key.selector = nil
