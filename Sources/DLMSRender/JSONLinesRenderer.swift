@@ -316,7 +316,9 @@ public final class JSONLinesRenderer: Renderer {
         j.field(literal: "type", s.type)
         if let v = s.variant { j.field(literal: "variant", v) }
         if let id = s.invokeID { j.field(literal: "invoke_id", id) }
-        if let p = s.priorityHigh { j.field(literal: "priority", p ? "high" : "normal") }
+        if let p = s.priorityHigh {
+            if p { j.members(#""priority":"high""#) } else { j.members(#""priority":"normal""#) }
+        }
         if let c = s.confirmed { j.field(literal: "confirmed", c) }
         if !s.objects.isEmpty {
             j.key(literal: "objects")

@@ -259,11 +259,18 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
 
     @inlinable @inline(__always) public mutating func int<T: BinaryInteger>(_ v: T) {
         if let small = Int64(exactly: v) {
-            if small >= 0 && small < 10 {
-                // One digit (lengths, flags, small enums): written here, no call.
-                let p = at(1)
-                p[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: small)
-                done(p + 1)
+            if small >= 0 && small < 100 {
+                // One or two digits (lengths, flags, addresses, small enums): written here, no call.
+                let p = at(2)
+                if small < 10 {
+                    p[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: small)
+                    done(p + 1)
+                } else {
+                    let t = small / 10
+                    p[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: t)
+                    p[1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: small &- t &* 10)
+                    done(p + 2)
+                }
                 return
             }
             appendDecimal(small)
