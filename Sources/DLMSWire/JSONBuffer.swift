@@ -462,7 +462,7 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
     }
 
     /// `"s"` (escaped), then `suffix` if given.
-    @usableFromInline mutating func appendQuoted(_ s: String, suffix: UInt8? = nil) {
+    @usableFromInline @inline(__always) mutating func appendQuoted(_ s: String, suffix: UInt8? = nil) {
         // Native strings (all of ours) are contiguous UTF-8; the fallback copies the rare other kind.
         if let done: Void = s.utf8.withContiguousStorageIfAvailable({ appendQuoted($0, suffix: suffix) }) {
             return done
