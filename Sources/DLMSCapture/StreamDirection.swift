@@ -111,7 +111,8 @@ struct StreamDirection {
         let overlap = Int(next - seg.start)
         if overlap > 0 { compareOld(seg, c, &out) }
         if overlap < seg.bytes.count {
-            let fresh = seg.bytes.dropFirst(max(0, overlap))
+            // `overlap` lies in 0..<count here (the segment starts at or before `next` and ends after it).
+            let fresh = seg.bytes[(seg.bytes.startIndex + max(0, overlap))...]
             out.append(.data(c.id, from: c.from, to: c.to, bytes: fresh, frame: c.frame, time: c.time))
             next += Int64(fresh.count)
             retain(fresh, c.limits.retainedBytesPerDirection)

@@ -49,6 +49,9 @@ enum HDLCFrameDecoder {
 
     /// `bytes` starts at an opening flag. Read by index with checked subscripts (each read below is preceded by the
     /// length check that makes it valid): a reader per frame cost more than the rest of the header.
+    /// Inlined into the scanner's HDLC attempt: its result (the fields, some 200 bytes) is then built in place
+    /// rather than copied out of a call and then out of the enum.
+    @inline(__always)
     static func scan(_ bytes: ArraySlice<UInt8>) -> Scan {
         let start = bytes.startIndex
         let available = bytes.count
@@ -97,9 +100,11 @@ enum HDLCFrameDecoder {
         var errors: [DecodeError] = []
         var hcsOK: Bool? = nil
         var infoRange = fcsStart..<fcsStart
+        // The FCS register runs on from the header's: the header bytes are folded in once for both checks.
+        let headerRegister = CRC16.x25Register(0xFFFF, content[content.startIndex..<headerEnd])
         if afterControl >= 2 {
             let hcs = UInt16(content[headerEnd]) | UInt16(content[headerEnd + 1]) << 8
-            let ok = CRC16.x25(content[content.startIndex..<headerEnd]) == hcs
+            let ok = headerRegister ^ 0xFFFF == hcs
             hcsOK = ok
             if !ok {
                 errors.append(DecodeError("hdlc.bad-hcs", "header check sequence does not match",
@@ -108,7 +113,7 @@ enum HDLCFrameDecoder {
             infoRange = (headerEnd + 2)..<fcsStart
         }
         let fcs = UInt16(content[fcsStart]) | UInt16(content[fcsStart + 1]) << 8
-        let fcsOK = CRC16.x25(content[content.startIndex..<fcsStart]) == fcs
+        let fcsOK = CRC16.x25Register(headerRegister, content[headerEnd..<fcsStart]) ^ 0xFFFF == fcs
         if !fcsOK {
             errors.append(DecodeError("hdlc.bad-fcs", "frame check sequence does not match",
                                       offset: fcsStart - content.startIndex + 1))
