@@ -127,6 +127,9 @@ public enum PacketDecoder {
 
     /// RFC 791 §3.1: version/IHL, TOS, total length, identification, flags/fragment offset, TTL, protocol,
     /// checksum, source, destination, options.
+    /// Inlined (one caller), like `decodeTransport`: the packet is built where it is returned, not copied out of
+    /// each call level.
+    @inline(__always)
     private static func decodeIPv4(_ frame: CapturedFrame, _ bytes: ArraySlice<UInt8>,
                                    _ defrag: inout IPDefragmenter, _ reassembling: Bool) -> PacketDecodeResult {
         let start = bytes.startIndex
@@ -308,6 +311,7 @@ public enum PacketDecoder {
 
     /// TCP (RFC 9293 §3.1): ports, sequence, acknowledgement, data offset/flags, window, checksum, urgent,
     /// options. UDP (RFC 768): ports, length, checksum.
+    @inline(__always)
     private static func decodeTransport(_ frame: CapturedFrame, proto: UInt8, src: Endpoint, dst: Endpoint,
                                         _ payload: ArraySlice<UInt8>, missing: Int, fragmented: Bool)
         -> PacketDecodeResult

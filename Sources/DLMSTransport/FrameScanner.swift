@@ -120,6 +120,7 @@ struct FrameScanner: Sendable {
     }
 
     /// Which framer owns the frame starting at `pos`.
+    @inline(__always)
     func detect(_ input: Input, at pos: Int) -> Detection {
         let data = input.data
         let b = data[pos]

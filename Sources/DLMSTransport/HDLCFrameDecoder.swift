@@ -81,6 +81,7 @@ enum HDLCFrameDecoder {
     }
 
     /// Decodes format..FCS (`content`, exactly `format & 0x7FF` bytes).
+    @inline(__always)
     static func decodeContent(_ content: ArraySlice<UInt8>, format: UInt16) -> Fields? {
         var i = content.startIndex + 2
         guard i <= content.endIndex, let destination = readAddress(content, &i),
