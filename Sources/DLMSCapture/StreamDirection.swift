@@ -107,6 +107,7 @@ struct StreamDirection {
     }
 
     /// Delivers the new part of `seg` (which starts at or before `next` and ends after it).
+    @inline(__always)
     private mutating func deliver(_ seg: StreamSegment, _ c: DirectionContext, _ out: inout [StreamEvent]) {
         let overlap = Int(next - seg.start)
         if overlap > 0 { compareOld(seg, c, &out) }

@@ -39,6 +39,7 @@ struct ChunkMarks: Sendable {
     }
 
     /// The mark holding byte `position` (or the last one before it).
+    @inline(__always)
     private func mark(at position: Int) -> Mark? {
         var found: Mark? = nil
         var i = head

@@ -91,6 +91,7 @@ public final class HDLCFrame: Sendable {
                   errors: errors)
     }
 
+    @inline(__always)
     init(format: UInt16, destination: HDLCAddress, source: HDLCAddress, control c: HDLCControl, hcsOK: Bool?,
          fcsOK: Bool, parameters: HDLCParameters?, raw: ArraySlice<UInt8>, infoRange: Range<Int>, frames: [Int],
          time: Timestamp?, errors: [DecodeError]) {
