@@ -41,7 +41,7 @@ enum HDLCFrameDecoder {
 
         /// The frame, `raw` being the scanned bytes of its `byteCount`.
         @inline(__always)
-        func frame(raw: ArraySlice<UInt8>, frames: [Int], time: Timestamp?) -> HDLCFrame {
+        func frame(raw: ArraySlice<UInt8>, frames: FrameNumbers, time: Timestamp?) -> HDLCFrame {
             HDLCFrame(format: format, destination: destination, source: source, control: controlField, hcsOK: hcsOK,
                       fcsOK: fcsOK, parameters: parameters, raw: raw, infoRange: infoRange, frames: frames,
                       time: time, errors: errors)

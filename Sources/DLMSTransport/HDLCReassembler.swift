@@ -177,7 +177,7 @@ struct HDLCReassembler {
                 out.append(.issue(TransportIssue(
                     code: "hdlc.retransmission",
                     message: "I-frame N(S)=\(ns) repeats a frame already received on this link; not joined twice",
-                    frames: frame.frames, time: frame.time)))
+                    frames: frame.frames.array, time: frame.time)))
                 return
             }
             if !pending.isEmpty, let i = pendingIndex(key), let prev = pending[i].segments.last?.sendSequence,
@@ -191,7 +191,7 @@ struct HDLCReassembler {
         let index = pending.isEmpty ? nil : pendingIndex(key)
         if !frame.segmented, index == nil {
             // The common case, one frame = one APDU: no intermediate buffer.
-            emit(segments: [frame], info: frame.info, frames: frame.frames, time: frame.time, into: &out)
+            emit(segments: [frame], info: frame.info, frames: frame.frames.array, time: frame.time, into: &out)
             return
         }
         let info = frame.info
