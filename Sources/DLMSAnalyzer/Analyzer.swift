@@ -221,7 +221,8 @@ public final class Analyzer {
                 if let b = streams[skey] {
                     box = b
                 } else {
-                    box = StreamBox(StreamDecoder(framing: .auto, limits: options.limits))
+                    box = StreamBox(StreamDecoder(framing: .auto, limits: options.limits),
+                                    datagrams: c.carrier == "udp")
                     streams[skey] = box
                 }
                 if let r = recent, r.id == id, r.conversation === c {
@@ -233,7 +234,7 @@ public final class Analyzer {
             if c.endpoints == nil { c.endpoints = (from, to) }
             var events = transportEventScratch
             transportEventScratch = []
-            if c.carrier == "udp" {
+            if box.datagrams {
                 box.decoder.feedRecord(bytes, frame: frame, time: time, into: &events)
             } else {
                 box.decoder.feed(bytes, frame: frame, time: time, into: &events)
@@ -465,5 +466,11 @@ final class RecentConnection {
 /// A stream decoder held by reference in the analyzer's table.
 final class StreamBox {
     var decoder: StreamDecoder
-    init(_ decoder: StreamDecoder) { self.decoder = decoder }
+    /// The stream's conversation is a UDP flow (each chunk is a datagram, fed as a record): decided once from its
+    /// carrier when the stream is made, instead of comparing the carrier string for every chunk.
+    let datagrams: Bool
+    init(_ decoder: StreamDecoder, datagrams: Bool = false) {
+        self.decoder = decoder
+        self.datagrams = datagrams
+    }
 }

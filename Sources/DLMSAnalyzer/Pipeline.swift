@@ -96,7 +96,7 @@ extension Analyzer {
         guard options.linkFrames else { return }
         announce(&c, frame: f.frames.first, time: f.time)
         renderer.render(.frame(FrameRecord(
-            provenance: Provenance(frames: f.frames, time: f.time, conversation: c.id, direction: dir),
+            provenance: Provenance(frames: f.frames.array, time: f.time, conversation: c.id, direction: dir),
             hdlc: copy f)))
     }
 

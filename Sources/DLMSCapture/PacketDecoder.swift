@@ -43,6 +43,9 @@ public enum PacketDecoder {
         decode(frame, &defragmenter, reassembling: true)
     }
 
+    /// Inlined into the two entry points: the result (a packet of some 150 bytes) is then built where it is
+    /// returned instead of being copied out of one more call.
+    @inline(__always)
     static func decode(_ frame: CapturedFrame, _ defrag: inout IPDefragmenter, reassembling: Bool)
         -> PacketDecodeResult
     {
@@ -124,6 +127,9 @@ public enum PacketDecoder {
 
     /// RFC 791 §3.1: version/IHL, TOS, total length, identification, flags/fragment offset, TTL, protocol,
     /// checksum, source, destination, options.
+    /// Inlined (one caller), like `decodeTransport`: the packet is built where it is returned, not copied out of
+    /// each call level.
+    @inline(__always)
     private static func decodeIPv4(_ frame: CapturedFrame, _ bytes: ArraySlice<UInt8>,
                                    _ defrag: inout IPDefragmenter, _ reassembling: Bool) -> PacketDecodeResult {
         let start = bytes.startIndex
@@ -305,6 +311,7 @@ public enum PacketDecoder {
 
     /// TCP (RFC 9293 §3.1): ports, sequence, acknowledgement, data offset/flags, window, checksum, urgent,
     /// options. UDP (RFC 768): ports, length, checksum.
+    @inline(__always)
     private static func decodeTransport(_ frame: CapturedFrame, proto: UInt8, src: Endpoint, dst: Endpoint,
                                         _ payload: ArraySlice<UInt8>, missing: Int, fragmented: Bool)
         -> PacketDecodeResult

@@ -107,11 +107,13 @@ struct StreamDirection {
     }
 
     /// Delivers the new part of `seg` (which starts at or before `next` and ends after it).
+    @inline(__always)
     private mutating func deliver(_ seg: StreamSegment, _ c: DirectionContext, _ out: inout [StreamEvent]) {
         let overlap = Int(next - seg.start)
         if overlap > 0 { compareOld(seg, c, &out) }
         if overlap < seg.bytes.count {
-            let fresh = seg.bytes.dropFirst(max(0, overlap))
+            // `overlap` lies in 0..<count here (the segment starts at or before `next` and ends after it).
+            let fresh = seg.bytes[(seg.bytes.startIndex + max(0, overlap))...]
             out.append(.data(c.id, from: c.from, to: c.to, bytes: fresh, frame: c.frame, time: c.time))
             next += Int64(fresh.count)
             retain(fresh, c.limits.retainedBytesPerDirection)
@@ -191,7 +193,8 @@ struct StreamDirection {
             retained.removeAll(keepingCapacity: true)
             retained.append(contentsOf: fresh.suffix(limit))
         } else {
-            retained.append(contentsOf: fresh)
+            // Through a buffer pointer: the generic append of a slice cost more than the copy itself.
+            fresh.withUnsafeBufferPointer { retained.append(contentsOf: $0) }
             // Compact in bulk so the cost per byte stays constant.
             if retained.count > 2 * limit { retained.removeFirst(retained.count - limit) }
         }

@@ -113,6 +113,7 @@ public struct TCPReassembler: Sendable {
         slots[s]?.receiveDatagram(p, tick: tick, &out)
     }
 
+    @inline(__always)
     private mutating func processTCP(_ p: Packet, _ key: FlowKey, _ out: inout [StreamEvent]) {
         guard let tcp = p.tcp else { return }
         let opening = tcp.syn && !tcp.ack
@@ -246,6 +247,7 @@ public struct TCPReassembler: Sendable {
 }
 
 extension TCPReassembler.Connection {
+    @inline(__always)
     func context(_ d: Int, _ p: Packet, _ limits: ReassemblyLimits) -> DirectionContext {
         DirectionContext(id: id, from: d == 0 ? a : b, to: d == 0 ? b : a, frame: p.frame, time: p.time,
                          limits: limits)
@@ -291,6 +293,7 @@ extension TCPReassembler.Connection {
     }
 
     /// A TCP segment on this connection's 4-tuple: a new connection's SYN is left to the caller, the rest taken.
+    @inline(__always)
     mutating func arrive(_ p: Packet, _ tcp: TCPHeader, opening: Bool, tick: UInt64, limits: ReassemblyLimits,
                          _ out: inout [StreamEvent]) -> Arrival {
         if opening {

@@ -38,7 +38,21 @@ struct ChunkMarks: Sendable {
         return out
     }
 
+    /// `frames(_:_:)` as `FrameNumbers`: one or two frames without an array.
+    func frameNumbers(_ a: Int, _ b: Int) -> FrameNumbers {
+        var out = FrameNumbers()
+        var i = head
+        while i < marks.count {
+            let m = marks[i]
+            if m.start >= b { break }
+            if m.end > a, out.last != m.frame { out.append(m.frame) }
+            i += 1
+        }
+        return out
+    }
+
     /// The mark holding byte `position` (or the last one before it).
+    @inline(__always)
     private func mark(at position: Int) -> Mark? {
         var found: Mark? = nil
         var i = head

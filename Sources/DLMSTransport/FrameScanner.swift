@@ -120,6 +120,7 @@ struct FrameScanner: Sendable {
     }
 
     /// Which framer owns the frame starting at `pos`.
+    @inline(__always)
     func detect(_ input: Input, at pos: Int) -> Detection {
         let data = input.data
         let b = data[pos]
@@ -231,7 +232,7 @@ struct FrameScanner: Sendable {
             flushJunk(into: &out)
             let first = shared ? pos + 1 : pos
             let last = pos + n
-            let frame = fields.frame(raw: data[pos..<last], frames: framesOf(input, first, last, consumeOrdinal: true),
+            let frame = fields.frame(raw: data[pos..<last], frames: frameNumbersOf(input, first, last),
                                      time: input.marks.time(at: input.abs(last - 1)))
             out.append(.hdlcFrame(frame))
             if frame.hcsOK == false || !frame.fcsOK {
@@ -239,7 +240,7 @@ struct FrameScanner: Sendable {
                 out.append(.issue(TransportIssue(
                     code: code,
                     message: "\(frame.type.rawValue) frame with a bad \(frame.fcsOK ? "HCS" : "FCS") is not used",
-                    frames: frame.frames, time: frame.time, offset: location(input, first))))
+                    frames: frame.frames.array, time: frame.time, offset: location(input, first))))
             } else {
                 provenHDLC = true
                 afterGap = false
@@ -408,6 +409,16 @@ struct FrameScanner: Sendable {
             return [n]
         }
         return input.marks.frames(input.abs(a), input.abs(b))
+    }
+
+    /// `framesOf(_:_:_:consumeOrdinal: true)` without an array for one or two frames (an HDLC frame's own).
+    mutating func frameNumbersOf(_ input: Input, _ a: Int, _ b: Int) -> FrameNumbers {
+        if numberFramesInternally {
+            let n = nextOrdinal
+            nextOrdinal += 1
+            return FrameNumbers(n)
+        }
+        return input.marks.frameNumbers(input.abs(a), input.abs(b))
     }
 
     /// A position for an issue: offset within the capture frame, or within the stream for raw/hex input.

@@ -40,7 +40,8 @@ enum HDLCFrameDecoder {
         var errors: [DecodeError]
 
         /// The frame, `raw` being the scanned bytes of its `byteCount`.
-        func frame(raw: ArraySlice<UInt8>, frames: [Int], time: Timestamp?) -> HDLCFrame {
+        @inline(__always)
+        func frame(raw: ArraySlice<UInt8>, frames: FrameNumbers, time: Timestamp?) -> HDLCFrame {
             HDLCFrame(format: format, destination: destination, source: source, control: controlField, hcsOK: hcsOK,
                       fcsOK: fcsOK, parameters: parameters, raw: raw, infoRange: infoRange, frames: frames,
                       time: time, errors: errors)
@@ -49,6 +50,9 @@ enum HDLCFrameDecoder {
 
     /// `bytes` starts at an opening flag. Read by index with checked subscripts (each read below is preceded by the
     /// length check that makes it valid): a reader per frame cost more than the rest of the header.
+    /// Inlined into the scanner's HDLC attempt: its result (the fields, some 200 bytes) is then built in place
+    /// rather than copied out of a call and then out of the enum.
+    @inline(__always)
     static func scan(_ bytes: ArraySlice<UInt8>) -> Scan {
         let start = bytes.startIndex
         let available = bytes.count
@@ -78,6 +82,7 @@ enum HDLCFrameDecoder {
     }
 
     /// Decodes format..FCS (`content`, exactly `format & 0x7FF` bytes).
+    @inline(__always)
     static func decodeContent(_ content: ArraySlice<UInt8>, format: UInt16) -> Fields? {
         var i = content.startIndex + 2
         guard i <= content.endIndex, let destination = readAddress(content, &i),
@@ -97,9 +102,11 @@ enum HDLCFrameDecoder {
         var errors: [DecodeError] = []
         var hcsOK: Bool? = nil
         var infoRange = fcsStart..<fcsStart
+        // The FCS register runs on from the header's: the header bytes are folded in once for both checks.
+        let headerRegister = CRC16.x25Register(0xFFFF, content[content.startIndex..<headerEnd])
         if afterControl >= 2 {
             let hcs = UInt16(content[headerEnd]) | UInt16(content[headerEnd + 1]) << 8
-            let ok = CRC16.x25(content[content.startIndex..<headerEnd]) == hcs
+            let ok = headerRegister ^ 0xFFFF == hcs
             hcsOK = ok
             if !ok {
                 errors.append(DecodeError("hdlc.bad-hcs", "header check sequence does not match",
@@ -108,7 +115,7 @@ enum HDLCFrameDecoder {
             infoRange = (headerEnd + 2)..<fcsStart
         }
         let fcs = UInt16(content[fcsStart]) | UInt16(content[fcsStart + 1]) << 8
-        let fcsOK = CRC16.x25(content[content.startIndex..<fcsStart]) == fcs
+        let fcsOK = CRC16.x25Register(headerRegister, content[headerEnd..<fcsStart]) ^ 0xFFFF == fcs
         if !fcsOK {
             errors.append(DecodeError("hdlc.bad-fcs", "frame check sequence does not match",
                                       offset: fcsStart - content.startIndex + 1))

@@ -177,7 +177,7 @@ struct HDLCReassembler {
                 out.append(.issue(TransportIssue(
                     code: "hdlc.retransmission",
                     message: "I-frame N(S)=\(ns) repeats a frame already received on this link; not joined twice",
-                    frames: frame.frames, time: frame.time)))
+                    frames: frame.frames.array, time: frame.time)))
                 return
             }
             if !pending.isEmpty, let i = pendingIndex(key), let prev = pending[i].segments.last?.sendSequence,
@@ -191,7 +191,7 @@ struct HDLCReassembler {
         let index = pending.isEmpty ? nil : pendingIndex(key)
         if !frame.segmented, index == nil {
             // The common case, one frame = one APDU: no intermediate buffer.
-            emit(segments: [frame], info: frame.info, frames: frame.frames, time: frame.time, into: &out)
+            emit(segments: [frame], info: frame.info, frames: frame.frames.array, time: frame.time, into: &out)
             return
         }
         let info = frame.info
@@ -230,7 +230,8 @@ struct HDLCReassembler {
         // buffer gets bytes of its own: the view would keep that buffer alive for as long as the sequence waits.
         pending[i].segments.append(viewIsSmall ? frame : frame.compacted())
         pending[i].bytes.append(contentsOf: info)
-        pending[i].frames.append(contentsOf: frame.frames)
+        // One by one: the generic append of a collection cost more than the one or two numbers it adds.
+        for f in frame.frames { pending[i].frames.append(f) }
         if !frame.segmented {
             let p = pending.remove(at: i)
             emit(segments: p.segments, info: p.bytes[...], frames: p.frames, time: frame.time, into: &out)

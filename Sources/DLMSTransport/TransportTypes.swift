@@ -71,7 +71,8 @@ public final class HDLCFrame: Sendable {
     public let raw: ArraySlice<UInt8>
     /// Where the information field lies in `raw` (indices of `raw`).
     public let infoRange: Range<Int>
-    public let frames: [Int]
+    /// Capture frames that carried the frame (one or two held inline: no array allocated per frame).
+    public let frames: FrameNumbers
     public let time: Timestamp?
     /// Malformations inside the frame that did not stop it from being delimited (a bad HCS/FCS, an SNRM/UA
     /// parameter block that does not parse, an address of 3 bytes). Codes: `hdlc.bad-hcs`, `hdlc.bad-fcs`,
@@ -87,13 +88,14 @@ public final class HDLCFrame: Sendable {
                 infoRange: Range<Int>, frames: [Int], time: Timestamp?, errors: [DecodeError] = []) {
         let c = HDLCControl(control)
         self.init(format: format, destination: destination, source: source, control: c, hcsOK: hcsOK, fcsOK: fcsOK,
-                  parameters: parameters, raw: raw, infoRange: infoRange, frames: frames, time: time,
+                  parameters: parameters, raw: raw, infoRange: infoRange, frames: FrameNumbers(frames), time: time,
                   errors: errors)
     }
 
+    @inline(__always)
     init(format: UInt16, destination: HDLCAddress, source: HDLCAddress, control c: HDLCControl, hcsOK: Bool?,
-         fcsOK: Bool, parameters: HDLCParameters?, raw: ArraySlice<UInt8>, infoRange: Range<Int>, frames: [Int],
-         time: Timestamp?, errors: [DecodeError]) {
+         fcsOK: Bool, parameters: HDLCParameters?, raw: ArraySlice<UInt8>, infoRange: Range<Int>,
+         frames: FrameNumbers, time: Timestamp?, errors: [DecodeError]) {
         let control = c.raw
         self.format = format
         self.destination = destination

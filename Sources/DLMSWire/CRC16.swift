@@ -41,8 +41,19 @@ public enum CRC16 {
     /// Slicing by four while four bytes remain, then byte by byte. Every read is within `bytes` (`i + 4 <= n`, then
     /// `i < n`) and every table index is masked to its 256 entries.
     @inlinable public static func x25(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
+        x25Register(0xFFFF, bytes) ^ 0xFFFF
+    }
+
+    /// The register before the final XOR after `bytes` were folded into `register` (start with 0xFFFF): a CRC over
+    /// a run computed in parts, e.g. an HDLC frame's HCS over its header and then its FCS from there, without
+    /// reading the header twice. `x25(b) == x25Register(0xFFFF, b) ^ 0xFFFF`.
+    @inlinable public static func x25Register(_ register: UInt16, _ bytes: ArraySlice<UInt8>) -> UInt16 {
+        bytes.withUnsafeBufferPointer { x25Register(register, UnsafeRawBufferPointer($0)) }
+    }
+
+    @inlinable public static func x25Register(_ register: UInt16, _ bytes: UnsafeRawBufferPointer) -> UInt16 {
         tables4.withUnsafeBufferPointer { t in
-            var crc: UInt16 = 0xFFFF
+            var crc = register
             let n = bytes.count
             var i = 0
             while i + 4 <= n {
@@ -54,7 +65,7 @@ public enum CRC16 {
                 crc = (crc >> 8) ^ t[Int((crc ^ UInt16(bytes[i])) & 0xFF)]
                 i += 1
             }
-            return crc ^ 0xFFFF
+            return crc
         }
     }
 }

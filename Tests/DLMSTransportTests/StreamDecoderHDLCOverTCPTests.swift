@@ -28,13 +28,13 @@ import Testing
                 for (a, t) in zip(apdus, apduTruth) {
                     guard case .hdlc(let segments, _) = a.kind else { continue }
                     let segTruth = t["hdlc"] as? [[String: Any]] ?? []
-                    #expect(segments.map(\.frames) == segTruth.compactMap { $0["frames"] as? [Int] })
+                    #expect(segments.map(\.frames.array) == segTruth.compactMap { $0["frames"] as? [Int] })
                     #expect(segments.map { Int($0.control) } == segTruth.compactMap { $0["control"] as? Int })
                     #expect(segments.map(\.segmented) == segTruth.compactMap { $0["segmented"] as? Bool })
                 }
                 let links = mine.filter { $0["kind"] as? String == "link" }
                 let nonI = events.compactMap(\.frame).filter { $0.type != .i }
-                #expect(nonI.map(\.frames) == links.compactMap { $0["frames"] as? [Int] })
+                #expect(nonI.map(\.frames.array) == links.compactMap { $0["frames"] as? [Int] })
                 #expect(nonI.map(\.type.rawValue) == links.compactMap { $0["hdlc_type"] as? String })
 
                 // Only neg-bad-fcs has an issue: the inverted FCS of the server frame in pcap frame 15.

@@ -97,7 +97,7 @@ import Testing
         for f in events.compactMap(\.frame) {
             let start = try #require(indexOf(Array(f.raw), in: raw, from: offset))
             let end = start + f.raw.count
-            #expect(f.frames == Array((start / 3 + 1)...((end - 1) / 3 + 1)))
+            #expect(f.frames.array == Array((start / 3 + 1)...((end - 1) / 3 + 1)))
             offset = end - 1
         }
         // An APDU of several segments carries every segment's frames.
@@ -136,7 +136,7 @@ import Testing
         #expect(issues.map(\.code) == ["hdlc.bad-fcs"])
         let bad = try #require(events.compactMap(\.frame).first { !$0.fcsOK })
         #expect(bad.control == 0x96 && bad.hcsOK == true)
-        #expect(issues.first?.frames == bad.frames)
+        #expect(issues.first?.frames == bad.frames.array)
         // The bad frame's APDU is not used; all the others are, in order.
         let expected = truth.filter { $0["fcs_ok"] as? Bool == true }.compactMap { $0["apdu_hex"] as? String }
         #expect(events.compactMap(\.apdu).map { Hex.encode($0.bytes) } == expected)

@@ -58,7 +58,7 @@ import Testing
             #expect(kinds.count == 1 + 2 + 1 + 1 + 2 + 1)
             #expect(events.compactMap(\.frame).count == 8)
             // Every link frame, of either framing, gets the next ordinal.
-            var ordinals = events.compactMap(\.frame).map(\.frames)
+            var ordinals = events.compactMap(\.frame).map(\.frames.array)
             ordinals += events.compactMap(\.apdu).filter { if case .wrapper = $0.kind { true } else { false } }
                 .map(\.frames)
             #expect(ordinals.flatMap { $0 }.sorted() == Array(1...12))
