@@ -1,3 +1,4 @@
+import DLMSAPDU
 import DLMSCapture
 import DLMSSession
 import DLMSTransport
@@ -183,6 +184,14 @@ extension Analyzer {
 /// The inherent direction of an APDU type (requests go client → server; responses, notifications and errors
 /// server → client); nil for types used both ways (general-*-ciphering, general-block-transfer, ...).
 enum InherentDirection {
+    /// The inherent direction of the type `APDUDecoder` gives an APDU with this first byte
+    /// (`APDUNames.apduType(tag) ?? "unknown"`), from a table made once with `of(apduType:)`.
+    static func of(tag: UInt8) -> Direction? { byTag[Int(tag)] }
+
+    private static let byTag: [Direction?] = (0...255).map {
+        of(apduType: APDUNames.apduType(UInt8($0)) ?? "unknown")
+    }
+
     static func of(apduType t: String) -> Direction? {
         // Fast path on the UTF-8 bytes (this runs for every APDU; a `switch` over strings compared them one by
         // one). Same answers as the table below, which stays the reference.

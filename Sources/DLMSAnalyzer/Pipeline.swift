@@ -24,7 +24,7 @@ extension Analyzer {
                 confirm(&c)
             }
             let decoded = APDUDecoder.decode(a.bytes[...], options: decodeOptions)
-            var hint = InherentDirection.of(apduType: decoded.type)
+            var hint = InherentDirection.of(tag: decoded.tag)
             if hint == nil, decoded.facts.hasProtection, let p = decoded.facts.protection, p.systemTitle != nil {
                 // general-* carry the sender's system title, so they can be opened before the direction is
                 // known; the plaintext's type then tells it (a push is a data-notification from the server).
@@ -102,7 +102,8 @@ extension Analyzer {
 
     func emit(_ record: consuming APDURecord) {
         summary.apdus += 1
-        summary.apduTypes[record.decoded.type, default: 0] += 1
+        // By tag: the pipeline's decoded APDUs are named by `APDUDecoder`, from the tag.
+        summary.countAPDU(tag: record.decoded.tag)
         if let v = record.securityVerdict { summary.verdicts[v, default: 0] += 1 }
         for err in record.errors { summary.errorCodes[err.code, default: 0] += 1 }
         renderer.render(.apdu(consume record))

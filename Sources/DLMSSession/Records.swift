@@ -132,58 +132,170 @@ public struct SecurityResult: Sendable {
 }
 
 /// One complete APDU with everything known about it.
+///
+/// Only what every APDU has is stored inline (provenance, transport, bytes, the decoded APDU); everything a record
+/// has only sometimes (security, a decrypted service, block position, reassembly, errors, notes, scaler/units,
+/// labels, redactions, authentication check, GBT origin) lives in one optional copy-on-write box. Destroying or
+/// copying a typical record then touches a handful of references instead of two dozen.
 public struct APDURecord: Sendable {
     public var provenance: Provenance
     public var transport: TransportKind
     public var bytes: [UInt8]
     public var decoded: DecodedAPDU
-    /// The unprotection of a ciphered APDU. Stored boxed: most APDUs have none, and a record is moved and copied
-    /// along the pipeline, so this stays a pointer wide instead of a whole second decoded APDU inline.
-    public var security: SecurityResult? {
-        get { securityBox?.value }
-        set { securityBox = newValue.map(RecordBox.init) }
+    /// The rarely present parts; nil when the record has none of them.
+    @usableFromInline var extras: RecordExtras?
+
+    /// The box, made unique (copied if shared) so it can be changed in place; created when absent.
+    @usableFromInline mutating func uniqueExtras() -> RecordExtras {
+        guard var e = extras else {
+            let n = RecordExtras()
+            extras = n
+            return n
+        }
+        extras = nil
+        if !isKnownUniquelyReferenced(&e) { e = e.copy() }
+        extras = e
+        return e
     }
-    @usableFromInline var securityBox: RecordBox<SecurityResult>?
+
+    /// The unprotection of a ciphered APDU (most APDUs have none).
+    public var security: SecurityResult? {
+        get { extras?.security }
+        set {
+            if newValue == nil && extras == nil { return }
+            uniqueExtras().security = newValue
+        }
+    }
     /// `security?.verdict`, without copying the security result out of its box.
-    public var securityVerdict: String? { securityBox?.value.verdict }
+    public var securityVerdict: String? { extras?.security?.verdict }
     /// Facts of the innermost service APDU (after protection layers are removed, when they could be): the decoded
     /// APDU's own facts unless a protection layer was removed, then stored boxed (a record no longer holds and
     /// releases a second copy of the same facts).
     @inlinable public var service: ServiceFacts {
         _read {
-            if let b = serviceBox { yield b.value } else { yield decoded.facts }
+            if let e = extras, let b = e.serviceBox { yield b.value } else { yield decoded.facts }
         }
-        set { serviceBox = RecordBox(newValue) }
+        set { uniqueExtras().serviceBox = RecordBox(newValue) }
     }
-    @usableFromInline var serviceBox: RecordBox<ServiceFacts>?
-    public var block: BlockPosition?
-    /// Stored boxed, like `security`: present on one record of a transfer, and large.
+    public var block: BlockPosition? {
+        get { extras?.block }
+        set {
+            if newValue == nil && extras == nil { return }
+            uniqueExtras().block = newValue
+        }
+    }
+    /// Present on one record of a transfer, and large.
     public var reassembled: Reassembly? {
-        get { reassembledBox?.value }
-        set { reassembledBox = newValue.map(RecordBox.init) }
+        get { extras?.reassembled }
+        set {
+            if newValue == nil && extras == nil { return }
+            uniqueExtras().reassembled = newValue
+        }
     }
-    var reassembledBox: RecordBox<Reassembly>?
     /// Problems inside this APDU (transport and decoding), each with an offset.
-    public var errors: [DecodeError]
+    public var errors: [DecodeError] {
+        _read { if let e = extras { yield e.errors } else { yield [] } }
+        _modify { let e = uniqueExtras(); yield &e.errors }
+    }
     /// Notes the session adds (block transfer state, scaler applied, ...): human text.
-    public var notes: [String]
+    public var notes: [String] {
+        _read { if let e = extras { yield e.notes } else { yield [] } }
+        _modify { let e = uniqueExtras(); yield &e.notes }
+    }
     /// Scalers/units known in the conversation for the objects of this APDU (for labelling values).
-    public var scalerUnits: [ObjectRef: ScalerUnitInfo]
+    public var scalerUnits: [ObjectRef: ScalerUnitInfo] {
+        _read { if let e = extras { yield e.scalerUnits } else { yield [:] } }
+        _modify { let e = uniqueExtras(); yield &e.scalerUnits }
+    }
     /// Set on an APDU joined from general-block-transfer blocks.
-    public var gbt: GBTOrigin?
+    public var gbt: GBTOrigin? {
+        get { extras?.gbt }
+        set {
+            if newValue == nil && extras == nil { return }
+            uniqueExtras().gbt = newValue
+        }
+    }
     /// The values of a push (data-notification, event-notification) labelled with their OBIS codes, classes and
     /// units, where the capture or the body shows the push_object_list.
-    public var labels: [LabelledValue]
+    public var labels: [LabelledValue] {
+        _read { if let e = extras { yield e.labels } else { yield [] } }
+        _modify { let e = uniqueExtras(); yield &e.labels }
+    }
     /// Byte ranges of `bytes` that hold secrets (an LLS password, a dedicated key): masked unless the user asks
     /// for secrets.
-    public var redactions: [Range<Int>]
+    public var redactions: [Range<Int>] {
+        _read { if let e = extras { yield e.redactions } else { yield [] } }
+        _modify { let e = uniqueExtras(); yield &e.redactions }
+    }
     /// The authentication check this APDU carries (LLS password of an AARQ, an HLS reply of
     /// reply_to_HLS_authentication), filled in by `SecurityEngine.observe`.
     public var hls: HLSCheck? {
-        get { hlsBox?.value }
-        set { hlsBox = newValue.map(RecordBox.init) }
+        get { extras?.hls }
+        set {
+            if newValue == nil && extras == nil { return }
+            uniqueExtras().hls = newValue
+        }
     }
-    var hlsBox: RecordBox<HLSCheck>?
+}
+
+/// The parts of an `APDURecord` that most records lack. Copy-on-write: a record changes it only when it holds the
+/// sole reference (`APDURecord.uniqueExtras`), so it is shared safely between copies.
+@usableFromInline final class RecordExtras: @unchecked Sendable {
+    var security: SecurityResult?
+    @usableFromInline var serviceBox: RecordBox<ServiceFacts>?
+    var block: BlockPosition?
+    var reassembled: Reassembly?
+    var errors: [DecodeError] = []
+    var notes: [String] = []
+    var scalerUnits: [ObjectRef: ScalerUnitInfo] = [:]
+    var gbt: GBTOrigin?
+    var labels: [LabelledValue] = []
+    var redactions: [Range<Int>] = []
+    var hls: HLSCheck?
+
+    @usableFromInline init() {}
+
+    /// A box with the same parts (for a record about to change a shared box).
+    func copy() -> RecordExtras {
+        let c = RecordExtras()
+        c.security = security
+        c.serviceBox = serviceBox
+        c.block = block
+        c.reassembled = reassembled
+        c.errors = errors
+        c.notes = notes
+        c.scalerUnits = scalerUnits
+        c.gbt = gbt
+        c.labels = labels
+        c.redactions = redactions
+        c.hls = hls
+        return c
+    }
+
+    /// The box for these parts, or nil when all are absent or empty.
+    static func make(security: consuming SecurityResult?, decryptedService: consuming ServiceFacts?,
+                     block: consuming BlockPosition?, reassembled: consuming Reassembly?,
+                     errors: consuming [DecodeError], notes: consuming [String],
+                     scalerUnits: consuming [ObjectRef: ScalerUnitInfo], redactions: consuming [Range<Int>],
+                     hls: consuming HLSCheck?, labels: consuming [LabelledValue]) -> RecordExtras? {
+        if security == nil && decryptedService == nil && block == nil && reassembled == nil && errors.isEmpty
+            && notes.isEmpty && scalerUnits.isEmpty && redactions.isEmpty && hls == nil && labels.isEmpty
+        {
+            return nil
+        }
+        let e = RecordExtras()
+        e.security = security
+        if let s = decryptedService { e.serviceBox = RecordBox(s) }
+        e.block = block
+        e.reassembled = reassembled
+        e.errors = errors
+        e.notes = notes
+        e.scalerUnits = scalerUnits
+        e.labels = labels
+        e.redactions = redactions
+        e.hls = hls
+        return e
+    }
 }
 
 extension APDURecord {
@@ -192,13 +304,12 @@ extension APDURecord {
                 reassembled: Reassembly? = nil, errors: [DecodeError] = [], notes: [String] = [],
                 scalerUnits: [ObjectRef: ScalerUnitInfo] = [:], redactions: [Range<Int>] = [],
                 hls: HLSCheck? = nil, labels: [LabelledValue] = []) {
-        // Through the memberwise initializer: an explicit one that set each field built the record on the stack
-        // and then copied it (retaining and releasing every field) into the result.
+        // The service given is stored as given.
         self.init(provenance: provenance, transport: transport, bytes: bytes, decoded: decoded,
-                  securityBox: security.map(RecordBox.init), serviceBox: RecordBox(service), block: block,
-                  reassembledBox: reassembled.map(RecordBox.init), errors: errors, notes: notes,
-                  scalerUnits: scalerUnits, gbt: nil, labels: labels, redactions: redactions,
-                  hlsBox: hls.map(RecordBox.init))
+                  extras: RecordExtras.make(security: security, decryptedService: service, block: block,
+                                            reassembled: reassembled, errors: errors, notes: notes,
+                                            scalerUnits: scalerUnits, redactions: redactions, hls: hls,
+                                            labels: labels))
     }
 
     /// A record whose service is the decoded APDU's own facts, or `decryptedService` where a protection layer was
@@ -209,10 +320,10 @@ extension APDURecord {
                 scalerUnits: [ObjectRef: ScalerUnitInfo], redactions: [Range<Int>], hls: HLSCheck?,
                 labels: [LabelledValue]) {
         self.init(provenance: provenance, transport: transport, bytes: bytes, decoded: decoded,
-                  securityBox: security.map(RecordBox.init), serviceBox: decryptedService.map(RecordBox.init),
-                  block: block, reassembledBox: reassembled.map(RecordBox.init), errors: errors, notes: notes,
-                  scalerUnits: scalerUnits, gbt: nil, labels: labels, redactions: redactions,
-                  hlsBox: hls.map(RecordBox.init))
+                  extras: RecordExtras.make(security: security, decryptedService: decryptedService, block: block,
+                                            reassembled: reassembled, errors: errors, notes: notes,
+                                            scalerUnits: scalerUnits, redactions: redactions, hls: hls,
+                                            labels: labels))
     }
 }
 
@@ -327,7 +438,29 @@ public struct Summary: Sendable {
     public var errors: Int = 0
     public var conversations: Int = 0
     public var bytes: Int = 0
-    public var apduTypes: [String: Int] = [:]
+    /// APDUs by type. Counted per tag while the pipeline runs (`countAPDU(tag:)`: no string hashed per APDU) and
+    /// named when read.
+    public var apduTypes: [String: Int] {
+        get {
+            var d = apduTypeCounts
+            for (i, n) in apduTagCounts.enumerated() where n > 0 {
+                d[APDUNames.apduType(UInt8(truncatingIfNeeded: i)) ?? "unknown", default: 0] += n
+            }
+            return d
+        }
+        set {
+            apduTypeCounts = newValue
+            apduTagCounts = []
+        }
+    }
+    var apduTypeCounts: [String: Int] = [:]
+    /// APDUs per first byte (256 entries once one is counted).
+    var apduTagCounts: [Int] = []
+    /// Counts one APDU whose type is `APDUNames.apduType(tag) ?? "unknown"` (as `APDUDecoder` names it).
+    public mutating func countAPDU(tag: UInt8) {
+        if apduTagCounts.isEmpty { apduTagCounts = Array(repeating: 0, count: 256) }
+        apduTagCounts[Int(tag)] += 1
+    }
     public var verdicts: [String: Int] = [:]
     public var errorCodes: [String: Int] = [:]
     /// Findings of the anomaly rules by code and by severity (empty when the rules did not run).
