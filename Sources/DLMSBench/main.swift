@@ -35,6 +35,16 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+/// CPU time (user + system) of this process so far, seconds: less disturbed than wall-clock time when other
+/// processes share the core.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return user + system
+}
+
 func peakRSSMiB() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -116,13 +126,21 @@ func run(mode: String, path: String) throws {
     options.conversationRecords = true
     let analyzer = try Analyzer(options: options, renderer: renderer)
     let t0 = now()
+    let c0 = cpuSeconds()
     let summary = try analyzer.run(paths: [path])
     let dt = now() - t0
+    let cpu = cpuSeconds() - c0
     let mb = Double(summary.bytes) / 1e6
-    let line = "mode=\(mode) apdus=\(summary.apdus) frames=\(summary.frames) seconds=\(fmt(dt)) "
+    let line = "mode=\(mode) apdus=\(summary.apdus) frames=\(summary.frames) seconds=\(fmt3(dt)) "
         + "apdus_per_s=\(Int(Double(summary.apdus) / dt)) mb_per_s=\(fmt(mb / dt)) "
+        + "cpu_seconds=\(fmt3(cpu)) apdus_per_cpu_s=\(Int(Double(summary.apdus) / cpu)) "
         + "output_mb=\(fmt(Double(sink.count) / 1e6)) peak_rss_mib=\(fmt(peakRSSMiB()))"
     print(line)
+}
+
+func fmt3(_ v: Double) -> String {
+    let r = (v * 1000).rounded() / 1000
+    return String(r)
 }
 
 func fmt(_ v: Double) -> String {
