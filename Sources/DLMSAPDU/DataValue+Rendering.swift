@@ -288,7 +288,13 @@ extension DataValue: DataRenderable {
         return []
     }
 
+    @inline(__always)
     static func writeOctetStringForms(_ b: [UInt8], hint: DataRenderHint, into out: inout JSONBuffer) {
+        writeOctetStringForms(b[...], hint: hint, into: &out)
+    }
+
+    /// The members after an octet-string's `value` (`obis`/`obis_name`, `date_time` or `text`), from its bytes.
+    static func writeOctetStringForms(_ b: ArraySlice<UInt8>, hint: DataRenderHint, into out: inout JSONBuffer) {
         if b.count == 6, hint.contains(.logicalName) {
             out.field(literal: "obis", COSEM.dottedOBIS(b))
             if let n = COSEM.obisName(b) { out.field(literal: "obis_name", n) }
@@ -311,12 +317,19 @@ extension DataValue: DataRenderable {
     /// special month/day value and a clock status of 0 or unspecified. Returns false, having written nothing, for
     /// any other bytes (the caller then takes the general path).
     static func writeSimpleDateTime(_ b: [UInt8], plausibleOnly: Bool, into out: inout JSONBuffer) -> Bool {
+        writeSimpleDateTime(b[...], plausibleOnly: plausibleOnly, into: &out)
+    }
+
+    static func writeSimpleDateTime(_ b: ArraySlice<UInt8>, plausibleOnly: Bool, into out: inout JSONBuffer)
+        -> Bool
+    {
         guard b.count == 12 else { return false }
-        let year = UInt16(b[0]) << 8 | UInt16(b[1])
-        let month = b[2], day = b[3], weekday = b[4]
-        let hour = b[5], minute = b[6], second = b[7], hundredths = b[8]
-        let deviation = Int16(bitPattern: UInt16(b[9]) << 8 | UInt16(b[10]))
-        let status = b[11]
+        let o = b.startIndex
+        let year = UInt16(b[o]) << 8 | UInt16(b[o + 1])
+        let month = b[o + 2], day = b[o + 3], weekday = b[o + 4]
+        let hour = b[o + 5], minute = b[o + 6], second = b[o + 7], hundredths = b[o + 8]
+        let deviation = Int16(bitPattern: UInt16(b[o + 9]) << 8 | UInt16(b[o + 10]))
+        let status = b[o + 11]
         guard month >= 1 && month <= 12 || month == 0xFF, day >= 1 && day <= 31 || day == 0xFF,
               weekday >= 1 && weekday <= 7 || weekday == 0xFF, hour < 24 || hour == 0xFF,
               minute < 60 || minute == 0xFF, second < 60 || second == 0xFF, hundredths < 100 || hundredths == 0xFF,
@@ -395,12 +408,21 @@ extension DataValue: DataRenderable {
     /// The date-time an octet-string holds: any valid 12/5/4-byte form with a date-time hint, otherwise only a
     /// plausible 12-byte date-time (`COSEM.isPlausibleDateTime`).
     static func dateTimeReading(_ b: [UInt8], hint: DataRenderHint, iso: Bool = true) -> COSEMDateTime? {
-        if hint.contains(.dateTime) { return COSEMDateTime.decode(b[...], iso: iso) }
-        guard b.count == 12, let d = COSEMDateTime.decode(b[...], iso: iso), COSEM.isPlausible(d) else { return nil }
+        dateTimeReading(b[...], hint: hint, iso: iso)
+    }
+
+    static func dateTimeReading(_ b: ArraySlice<UInt8>, hint: DataRenderHint, iso: Bool = true) -> COSEMDateTime? {
+        if hint.contains(.dateTime) { return COSEMDateTime.decode(b, iso: iso) }
+        guard b.count == 12, let d = COSEMDateTime.decode(b, iso: iso), COSEM.isPlausible(d) else { return nil }
         return d
     }
 
     static func isPrintableASCII(_ b: [UInt8]) -> Bool {
+        for c in b where c < 0x20 || c > 0x7E { return false }
+        return true
+    }
+
+    static func isPrintableASCII(_ b: ArraySlice<UInt8>) -> Bool {
         for c in b where c < 0x20 || c > 0x7E { return false }
         return true
     }

@@ -34,6 +34,7 @@ public final class AnomalyRenderer: Renderer {
     }
 
     public var needsAPDUTrees: Bool { onlyAnomalies ? false : inner.needsAPDUTrees }
+    public var needsDecodedValues: Bool { onlyAnomalies ? false : inner.needsDecodedValues }
 
     public func begin() { inner.begin() }
 

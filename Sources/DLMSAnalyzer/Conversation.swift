@@ -109,8 +109,9 @@ extension Analyzer {
         c.id = "\(c.carrier)-\(conversationOrder)"
         c.state = ConversationState(id: c.id)
         c.state.blockIdleSeconds = options.limits.idleSeconds
-        // A run that renders no values (decoding only) checks reassembled data without building its values.
-        c.state.deferReassembledValues = !decodeOptions.buildTree
+        // A run that renders no values (decoding only), or writes them from their bytes (JSON Lines), checks
+        // reassembled data without building its values.
+        c.state.deferReassembledValues = !decodeOptions.buildTree || !renderer.needsDecodedValues
     }
 
     /// The direction of a unit from `from` to `to`, learning the client's identity the first time it can be told:

@@ -12,6 +12,9 @@ public final class JSONLinesRenderer: Renderer {
     var buffer = JSONBuffer(capacity: 1 << 17)
     static let batchSize = 1 << 16
 
+    /// Reassembled data is written from its bytes (`writeReassembledData`): no values decoded for it.
+    public var needsDecodedValues: Bool { false }
+
     public init(sink: any OutputSink, flushEachRecord: Bool = false) {
         self.sink = sink
         self.flushEachRecord = flushEachRecord
@@ -131,7 +134,13 @@ public final class JSONLinesRenderer: Renderer {
             j.key(literal: "hex")
             j.hex(re.bytes)
             j.key(literal: "data")
-            if let v = re.value { v.writeJSON(into: &j) } else { j.null() }
+            if re.isValueDeferred {
+                writeReassembledData(re.bytes, into: &j)
+            } else if let v = re.value {
+                v.writeJSON(into: &j)
+            } else {
+                j.null()
+            }
             if let e = re.error { j.key(literal: "error"); writeError(e, into: &j) }
             j.endObject()
         }
@@ -164,6 +173,69 @@ public final class JSONLinesRenderer: Renderer {
             j.endArray()
         }
         j.endObject()
+    }
+
+    /// The value `BlockTransfers.decode` finds in the joined data of a transfer, written from the bytes
+    /// (`AXDR.writeDataJSON`): one `Data` taking every byte; else a SEQUENCE OF Data, or of Get-Data-Result (a
+    /// data-access-result shown as its enum value), taking every byte; else the one `Data` the bytes start with
+    /// (trailing bytes are the record's error); else null.
+    static func writeReassembledData(_ data: [UInt8], into j: inout JSONBuffer) {
+        let m = j.mark
+        var r = ByteReader(data)
+        var single = true
+        do {
+            try AXDR.writeDataJSON(&r, into: &j)
+            if r.isAtEnd { return }
+        } catch {
+            single = false
+        }
+        j.rollBack(to: m)
+        if writeDataList(data, into: &j) { return }
+        if single {
+            r = ByteReader(data)
+            do {
+                try AXDR.writeDataJSON(&r, into: &j)
+                return
+            } catch {
+                j.rollBack(to: m)
+            }
+        }
+        j.null()
+    }
+
+    /// `BlockTransfers.decodeList` written from the bytes: false, having written nothing, when `data` is neither
+    /// list.
+    static func writeDataList(_ data: [UInt8], into j: inout JSONBuffer) -> Bool {
+        let m = j.mark
+        for results in [false, true] {
+            var r = ByteReader(data)
+            guard let count = r.readAXDRLength(), count >= 1, count <= r.remaining else { continue }
+            j.beginObject(members: #""type":"array","items":"#, endsWithKey: true)
+            j.beginArray()
+            var ok = true
+            for _ in 0..<count {
+                if results {
+                    guard let choice = r.readUInt8() else { ok = false; break }
+                    if choice == 1 {
+                        guard let dar = r.readUInt8() else { ok = false; break }
+                        DataValue.enumValue(dar).writeJSON(into: &j)
+                        continue
+                    }
+                    guard choice == 0 else { ok = false; break }
+                }
+                do {
+                    try AXDR.writeDataJSON(&r, into: &j)
+                } catch {
+                    ok = false
+                    break
+                }
+            }
+            j.endArray()
+            j.endObject()
+            if ok, r.isAtEnd { return true }
+            j.rollBack(to: m)
+        }
+        return false
     }
 
     static func writeError(_ e: DecodeError, into j: inout JSONBuffer) {

@@ -97,8 +97,12 @@ public protocol Renderer: AnyObject {
     /// Whether this renderer reads `DecodedAPDU.fields` (the annotated tree). When false the pipeline decodes
     /// facts only and a tree is built only if something reads it after all.
     var needsAPDUTrees: Bool { get }
+    /// Whether this renderer reads decoded values of reassembled block transfers (`Reassembly.value`). When false
+    /// the session keeps the joined data as checked bytes and the renderer writes it from them.
+    var needsDecodedValues: Bool { get }
 }
 
 extension Renderer {
     public var needsAPDUTrees: Bool { true }
+    public var needsDecodedValues: Bool { true }
 }

@@ -46,6 +46,12 @@ public struct Reassembly: Sendable {
     }
     public var error: DecodeError?
     var stored: Stored
+    /// True when `value` is decoded from `bytes` when read (`BlockTransfers.decode`): a renderer may write it from
+    /// the bytes instead.
+    public var isValueDeferred: Bool {
+        if case .deferred = stored { return true }
+        return false
+    }
 
     enum Stored: Sendable {
         case built(DataValue?)

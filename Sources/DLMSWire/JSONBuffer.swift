@@ -63,6 +63,26 @@ public struct JSONBuffer: ~Copyable, @unchecked Sendable {
         if !spilled.isEmpty { spilled.removeAll() }
     }
 
+    /// Where the writer is (bytes written and container state): `rollBack(to:)` returns to it, dropping what was
+    /// written since. For writers that find out only part-way that their input does not decode.
+    public struct Mark: Sendable {
+        let used: Int
+        let commaBits: UInt64
+        let depth: Int
+        let spilled: Int
+    }
+
+    public var mark: Mark { Mark(used: used, commaBits: commaBits, depth: depth, spilled: spilled.count) }
+
+    /// Forgets everything written since `m` was taken (containers opened since then included). `m` must come from
+    /// this buffer, with no `reset`, `endLine` or `removeAllBytes` since.
+    public mutating func rollBack(to m: Mark) {
+        used = Swift.min(m.used, used)
+        commaBits = m.commaBits
+        depth = m.depth
+        if spilled.count > m.spilled { spilled.removeLast(spilled.count - m.spilled) }
+    }
+
     /// Appends bytes as they are, outside the JSON structure (an already serialised line).
     public mutating func appendRaw(_ src: UnsafeBufferPointer<UInt8>) { put(src) }
 
