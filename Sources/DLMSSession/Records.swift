@@ -245,31 +245,42 @@ public struct APDURecord: Sendable {
     @usableFromInline var serviceBox: RecordBox<ServiceFacts>?
     var block: BlockPosition?
     var reassembled: Reassembly?
-    var errors: [DecodeError] = []
-    var notes: [String] = []
-    var scalerUnits: [ObjectRef: ScalerUnitInfo] = [:]
+    var errors: [DecodeError]
+    var notes: [String]
+    var scalerUnits: [ObjectRef: ScalerUnitInfo]
     var gbt: GBTOrigin?
-    var labels: [LabelledValue] = []
-    var redactions: [Range<Int>] = []
+    var labels: [LabelledValue]
+    var redactions: [Range<Int>]
     var hls: HLSCheck?
 
-    @usableFromInline init() {}
+    // Every part initialized once (no defaults): assigning over a default destroyed it first.
+    init(security: consuming SecurityResult?, serviceBox: RecordBox<ServiceFacts>?, block: consuming BlockPosition?,
+         reassembled: consuming Reassembly?, errors: consuming [DecodeError], notes: consuming [String],
+         scalerUnits: consuming [ObjectRef: ScalerUnitInfo], gbt: GBTOrigin?, labels: consuming [LabelledValue],
+         redactions: consuming [Range<Int>], hls: consuming HLSCheck?) {
+        self.security = security
+        self.serviceBox = serviceBox
+        self.block = block
+        self.reassembled = reassembled
+        self.errors = errors
+        self.notes = notes
+        self.scalerUnits = scalerUnits
+        self.gbt = gbt
+        self.labels = labels
+        self.redactions = redactions
+        self.hls = hls
+    }
+
+    @usableFromInline convenience init() {
+        self.init(security: nil, serviceBox: nil, block: nil, reassembled: nil, errors: [], notes: [],
+                  scalerUnits: [:], gbt: nil, labels: [], redactions: [], hls: nil)
+    }
 
     /// A box with the same parts (for a record about to change a shared box).
     func copy() -> RecordExtras {
-        let c = RecordExtras()
-        c.security = security
-        c.serviceBox = serviceBox
-        c.block = block
-        c.reassembled = reassembled
-        c.errors = errors
-        c.notes = notes
-        c.scalerUnits = scalerUnits
-        c.gbt = gbt
-        c.labels = labels
-        c.redactions = redactions
-        c.hls = hls
-        return c
+        RecordExtras(security: security, serviceBox: serviceBox, block: block, reassembled: reassembled,
+                     errors: errors, notes: notes, scalerUnits: scalerUnits, gbt: gbt, labels: labels,
+                     redactions: redactions, hls: hls)
     }
 
     /// The box for these parts, or nil when all are absent or empty.
@@ -283,18 +294,9 @@ public struct APDURecord: Sendable {
         {
             return nil
         }
-        let e = RecordExtras()
-        e.security = security
-        if let s = decryptedService { e.serviceBox = RecordBox(s) }
-        e.block = block
-        e.reassembled = reassembled
-        e.errors = errors
-        e.notes = notes
-        e.scalerUnits = scalerUnits
-        e.labels = labels
-        e.redactions = redactions
-        e.hls = hls
-        return e
+        return RecordExtras(security: security, serviceBox: decryptedService.map(RecordBox.init), block: block,
+                            reassembled: reassembled, errors: errors, notes: notes, scalerUnits: scalerUnits,
+                            gbt: nil, labels: labels, redactions: redactions, hls: hls)
     }
 }
 
