@@ -159,7 +159,7 @@ public struct APDURecord: Sendable {
     }
 
     /// The unprotection of a ciphered APDU (most APDUs have none).
-    public var security: SecurityResult? {
+    @inlinable public var security: SecurityResult? {
         get { extras?.security }
         set {
             if newValue == nil && extras == nil { return }
@@ -167,7 +167,7 @@ public struct APDURecord: Sendable {
         }
     }
     /// `security?.verdict`, without copying the security result out of its box.
-    public var securityVerdict: String? { extras?.security?.verdict }
+    @inlinable public var securityVerdict: String? { extras?.security?.verdict }
     /// Facts of the innermost service APDU (after protection layers are removed, when they could be): the decoded
     /// APDU's own facts unless a protection layer was removed, then stored boxed (a record no longer holds and
     /// releases a second copy of the same facts).
@@ -177,7 +177,7 @@ public struct APDURecord: Sendable {
         }
         set { uniqueExtras().serviceBox = RecordBox(newValue) }
     }
-    public var block: BlockPosition? {
+    @inlinable public var block: BlockPosition? {
         get { extras?.block }
         set {
             if newValue == nil && extras == nil { return }
@@ -185,7 +185,7 @@ public struct APDURecord: Sendable {
         }
     }
     /// Present on one record of a transfer, and large.
-    public var reassembled: Reassembly? {
+    @inlinable public var reassembled: Reassembly? {
         get { extras?.reassembled }
         set {
             if newValue == nil && extras == nil { return }
@@ -193,22 +193,22 @@ public struct APDURecord: Sendable {
         }
     }
     /// Problems inside this APDU (transport and decoding), each with an offset.
-    public var errors: [DecodeError] {
+    @inlinable public var errors: [DecodeError] {
         _read { if let e = extras { yield e.errors } else { yield [] } }
         _modify { let e = uniqueExtras(); yield &e.errors }
     }
     /// Notes the session adds (block transfer state, scaler applied, ...): human text.
-    public var notes: [String] {
+    @inlinable public var notes: [String] {
         _read { if let e = extras { yield e.notes } else { yield [] } }
         _modify { let e = uniqueExtras(); yield &e.notes }
     }
     /// Scalers/units known in the conversation for the objects of this APDU (for labelling values).
-    public var scalerUnits: [ObjectRef: ScalerUnitInfo] {
+    @inlinable public var scalerUnits: [ObjectRef: ScalerUnitInfo] {
         _read { if let e = extras { yield e.scalerUnits } else { yield [:] } }
         _modify { let e = uniqueExtras(); yield &e.scalerUnits }
     }
     /// Set on an APDU joined from general-block-transfer blocks.
-    public var gbt: GBTOrigin? {
+    @inlinable public var gbt: GBTOrigin? {
         get { extras?.gbt }
         set {
             if newValue == nil && extras == nil { return }
@@ -217,19 +217,19 @@ public struct APDURecord: Sendable {
     }
     /// The values of a push (data-notification, event-notification) labelled with their OBIS codes, classes and
     /// units, where the capture or the body shows the push_object_list.
-    public var labels: [LabelledValue] {
+    @inlinable public var labels: [LabelledValue] {
         _read { if let e = extras { yield e.labels } else { yield [] } }
         _modify { let e = uniqueExtras(); yield &e.labels }
     }
     /// Byte ranges of `bytes` that hold secrets (an LLS password, a dedicated key): masked unless the user asks
     /// for secrets.
-    public var redactions: [Range<Int>] {
+    @inlinable public var redactions: [Range<Int>] {
         _read { if let e = extras { yield e.redactions } else { yield [] } }
         _modify { let e = uniqueExtras(); yield &e.redactions }
     }
     /// The authentication check this APDU carries (LLS password of an AARQ, an HLS reply of
     /// reply_to_HLS_authentication), filled in by `SecurityEngine.observe`.
-    public var hls: HLSCheck? {
+    @inlinable public var hls: HLSCheck? {
         get { extras?.hls }
         set {
             if newValue == nil && extras == nil { return }
@@ -241,17 +241,19 @@ public struct APDURecord: Sendable {
 /// The parts of an `APDURecord` that most records lack. Copy-on-write: a record changes it only when it holds the
 /// sole reference (`APDURecord.uniqueExtras`), so it is shared safely between copies.
 @usableFromInline final class RecordExtras: @unchecked Sendable {
-    var security: SecurityResult?
-    @usableFromInline var serviceBox: RecordBox<ServiceFacts>?
-    var block: BlockPosition?
-    var reassembled: Reassembly?
-    var errors: [DecodeError]
-    var notes: [String]
-    var scalerUnits: [ObjectRef: ScalerUnitInfo]
-    var gbt: GBTOrigin?
-    var labels: [LabelledValue]
-    var redactions: [Range<Int>]
-    var hls: HLSCheck?
+    // Spelled `Optional<…>`: a `T?` property starts as nil, so the initializer's first store assigned over it
+    // (destroying the nil first, ~200 instructions for the large ones) instead of initializing it.
+    @usableFromInline var security: Optional<SecurityResult>
+    @usableFromInline var serviceBox: Optional<RecordBox<ServiceFacts>>
+    @usableFromInline var block: Optional<BlockPosition>
+    @usableFromInline var reassembled: Optional<Reassembly>
+    @usableFromInline var errors: [DecodeError]
+    @usableFromInline var notes: [String]
+    @usableFromInline var scalerUnits: [ObjectRef: ScalerUnitInfo]
+    @usableFromInline var gbt: Optional<GBTOrigin>
+    @usableFromInline var labels: [LabelledValue]
+    @usableFromInline var redactions: [Range<Int>]
+    @usableFromInline var hls: Optional<HLSCheck>
 
     // Every part initialized once (no defaults): assigning over a default destroyed it first.
     init(security: consuming SecurityResult?, serviceBox: RecordBox<ServiceFacts>?, block: consuming BlockPosition?,
