@@ -6,12 +6,13 @@ import DLMSWire
 
 extension Analyzer {
     /// One transport event of a conversation: an APDU, a link frame or a framing issue.
-    func handleTransport(_ e: TransportEvent, key: ConversationKey, from fromParty: Party, to toParty: Party,
-                         conversation known: Conversation? = nil) {
+    func handleTransport(_ e: consuming TransportEvent, key: ConversationKey, from fromParty: Party,
+                         to toParty: Party, conversation known: Conversation? = nil) {
         var c = known ?? conversation(key, carrier: carrierName(key))
-        // One switch (each `case let` copies the event's payload). HDLC names its stations: the addresses tell the
-        // direction even where the network does not (both directions in one UDP flow, a serial line).
-        switch e {
+        // One switch (each `case let` copies the event's payload), on the event consumed: an APDU's parts move into
+        // its record. HDLC names its stations: the addresses tell the direction even where the network does not
+        // (both directions in one UDP flow, a serial line).
+        switch consume e {
         case .apdu(let a):
             var from = fromParty
             var to = toParty
@@ -40,8 +41,11 @@ extension Analyzer {
             }
             let dir = direction(&c, from: from, to: to, hint: hint)
             announce(&c, frame: a.frames.first, time: a.time)
-            var (record, gbtBlock) = buildRecord(a, decoded: consume decoded, conversation: &c, direction: dir)
+            var (record, gbtBlock) = buildRecord(consume a, decoded: consume decoded, conversation: &c,
+                                                 direction: dir)
             var assembled: GBTAssembly?
+            // The transport's parts now live in the record: a joined GBT APDU needs its kind after `emit`.
+            var kind: TransportKind = .raw
             if let b = gbtBlock {
                 // An empty block acknowledges the other direction's blocks; one below the highest block sent asks
                 // for the rest again (lost-block recovery).
@@ -53,15 +57,16 @@ extension Analyzer {
                 c.gbtClient.idleSeconds = options.limits.idleSeconds
                 c.gbtServer.idleSeconds = options.limits.idleSeconds
                 let (asm, remarks) = dir == .clientToServer
-                    ? c.gbtClient.add(b, frames: a.frames, time: a.time)
-                    : c.gbtServer.add(b, frames: a.frames, time: a.time)
-                record.notes.append(contentsOf: remarks)
+                    ? c.gbtClient.add(b, frames: record.provenance.frames, time: record.provenance.time)
+                    : c.gbtServer.add(b, frames: record.provenance.frames, time: record.provenance.time)
+                if !remarks.isEmpty { record.notes.append(contentsOf: remarks) }
                 assembled = asm
+                if asm != nil { kind = record.transport }
             }
             emit(consume record)
             if let asm = assembled {
                 // The joined APDU is an APDU of its own: decoded, decrypted and tracked like any other.
-                let inner = TransportAPDU(kind: a.kind, bytes: asm.bytes, frames: asm.frames, time: asm.time)
+                let inner = TransportAPDU(kind: kind, bytes: asm.bytes, frames: asm.frames, time: asm.time)
                 let innerDecoded = APDUDecoder.decode(asm.bytes[...], options: decodeOptions)
                 var (r, _) = buildRecord(inner, decoded: consume innerDecoded, conversation: &c, direction: dir)
                 r.gbt = GBTOrigin(blocks: asm.blocks)
@@ -135,9 +140,10 @@ extension Analyzer {
     }
 
     /// The APDU's record, and its general-block-transfer block if it carries one.
-    func buildRecord(_ a: TransportAPDU, decoded: consuming DecodedAPDU, conversation c: inout Conversation,
+    func buildRecord(_ a: consuming TransportAPDU, decoded: consuming DecodedAPDU, conversation c: inout Conversation,
                      direction: Direction?) -> (APDURecord, BlockFacts?) {
-        var errors = a.errors
+        var errors: [DecodeError] = []
+        swap(&errors, &a.errors)
         if !decoded.errors.isEmpty { errors.append(contentsOf: decoded.errors) }
         var notes: [String] = []
         // System titles are identities: learn them before unprotecting (the AARQ's own initiate uses the calling
@@ -173,7 +179,7 @@ extension Analyzer {
         // record's service back).
         let block: BlockFacts? = if let d = decrypted { d.block } else { decoded.facts.block }
         let gbtBlock = block?.kind == .generalBlockTransfer ? block : nil
-        let (session, hls, labels, sessionNotes) = if let d = decrypted {
+        var (session, hls, labels, sessionNotes) = if let d = decrypted {
             observeService(d, apduType: decoded.type, tag: tag, frames: a.frames, time: a.time,
                            conversation: &c, direction: direction)
         } else {
@@ -183,11 +189,21 @@ extension Analyzer {
         if !sessionNotes.isEmpty { notes.append(contentsOf: sessionNotes) }
         // Built in one go (setting `redactions` afterwards cost a copy of the whole record).
         let redactions = options.showSecrets ? [] : Secrets.ranges(in: a.bytes, facts: decoded.facts)
+        // The transport's parts move into the record (copies retained them, and the APDU's end released them).
+        var frames: [Int] = []
+        swap(&frames, &a.frames)
+        var bytes: [UInt8] = []
+        swap(&bytes, &a.bytes)
+        var transport = TransportKind.raw
+        swap(&transport, &a.kind)
+        // The session's parts are moved out of its observation (copies retained them, and its end released them).
+        var scalerUnits: [ObjectRef: ScalerUnitInfo] = [:]
+        swap(&scalerUnits, &session.scalerUnits)
         let record = APDURecord(
-            provenance: Provenance(frames: a.frames, time: a.time, conversation: c.id, direction: direction),
-            transport: a.kind, bytes: a.bytes, decoded: decoded, security: security, decryptedService: decrypted,
-            block: session.block, reassembled: session.reassembled, errors: errors, notes: notes,
-            scalerUnits: session.scalerUnits, redactions: redactions, hls: hls, labels: labels)
+            provenance: Provenance(frames: frames, time: a.time, conversation: c.id, direction: direction),
+            transport: transport, bytes: bytes, decoded: decoded, security: security, decryptedService: decrypted,
+            block: session.block.take(), reassembled: session.reassembled.take(), errors: errors, notes: notes,
+            scalerUnits: scalerUnits, redactions: redactions, hls: hls, labels: labels)
         return (record, gbtBlock)
     }
 

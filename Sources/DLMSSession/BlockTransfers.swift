@@ -119,6 +119,14 @@ struct BlockTransfers: Sendable {
             return (nil, nil, notes)
         }
         let raw = b.rawData ?? []
+        // The common case, changed in place in the table: the block expected next of an open transfer, not its
+        // last, nothing held ahead and no last block seen. The steps below would join it the same way, but take
+        // the transfer out of the table and put it back (two hash operations and a copy of the whole transfer).
+        if !b.lastBlock, let idx = open.index(forKey: key),
+           let position = open.values[idx].joinIfNext(b.blockNumber, raw, frames: frames, time: time)
+        {
+            return (position, nil, notes)
+        }
         var t: Transfer
         // Taken out of the table while it grows: appending to a copy the table still shares would copy the data.
         let existing = open.removeValue(forKey: key)
@@ -390,6 +398,20 @@ struct BlockTransfers: Sendable {
 
 extension BlockTransfers.Transfer {
     var size: Int { data.count }
+
+    /// Joins block `n` when it is the one expected next, with nothing held ahead, no last block seen and room
+    /// for one more block (what `add` does for it), and returns its position; nil (and nothing changed) otherwise.
+    /// One in-place access to the table's transfer: no copy of it.
+    mutating func joinIfNext(_ n: UInt32, _ raw: [UInt8], frames f: [Int], time: Timestamp?) -> BlockPosition? {
+        guard n == nextBlock && ahead.isEmpty && lastBlockNumber == nil && blocks < BlockTransfers.maxBlocks else {
+            return nil
+        }
+        lastTime = time
+        blocks += 1
+        append(raw, frames: f)
+        nextBlock = n &+ 1
+        return BlockPosition(transfer: id, blockNumber: n, lastBlock: false)
+    }
 
     mutating func append(_ raw: [UInt8], frames f: [Int]) {
         if overflow { return }

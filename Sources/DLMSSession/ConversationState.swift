@@ -165,18 +165,27 @@ enum ServiceRole {
     case request, response, other
 
     init(_ type: String) {
-        var t = type
-        self = t.withUTF8 { u in
-            @inline(__always) func ends(_ suffix: StaticString) -> Bool {
-                let n = suffix.utf8CodeUnitCount
-                guard u.count >= n else { return false }
-                let p = suffix.utf8Start
-                for i in 0..<n where u[u.count - n + i] != p[i] { return false }
-                return true
-            }
-            if ends("-request") { return .request }
-            if ends("-response") { return .response }
-            return .other
+        // Read in place (a `var` copy for `withUTF8` retained and released the string); native strings always
+        // have contiguous UTF-8, the fallback copies.
+        let r = type.utf8.withContiguousStorageIfAvailable { Self.of($0) }
+        if let r {
+            self = r
+        } else {
+            var t = type
+            self = t.withUTF8 { Self.of($0) }
         }
+    }
+
+    private static func of(_ u: UnsafeBufferPointer<UInt8>) -> ServiceRole {
+        @inline(__always) func ends(_ suffix: StaticString) -> Bool {
+            let n = suffix.utf8CodeUnitCount
+            guard u.count >= n else { return false }
+            let p = suffix.utf8Start
+            for i in 0..<n where u[u.count - n + i] != p[i] { return false }
+            return true
+        }
+        if ends("-request") { return .request }
+        if ends("-response") { return .response }
+        return .other
     }
 }

@@ -165,7 +165,7 @@ public struct APDURecord: Sendable {
     }
 
     /// The unprotection of a ciphered APDU (most APDUs have none).
-    public var security: SecurityResult? {
+    @inlinable public var security: SecurityResult? {
         get { extras?.security }
         set {
             if newValue == nil && extras == nil { return }
@@ -173,7 +173,7 @@ public struct APDURecord: Sendable {
         }
     }
     /// `security?.verdict`, without copying the security result out of its box.
-    public var securityVerdict: String? { extras?.security?.verdict }
+    @inlinable public var securityVerdict: String? { extras?.security?.verdict }
     /// Facts of the innermost service APDU (after protection layers are removed, when they could be): the decoded
     /// APDU's own facts unless a protection layer was removed, then stored boxed (a record no longer holds and
     /// releases a second copy of the same facts).
@@ -183,7 +183,7 @@ public struct APDURecord: Sendable {
         }
         set { uniqueExtras().serviceBox = RecordBox(newValue) }
     }
-    public var block: BlockPosition? {
+    @inlinable public var block: BlockPosition? {
         get { extras?.block }
         set {
             if newValue == nil && extras == nil { return }
@@ -191,7 +191,7 @@ public struct APDURecord: Sendable {
         }
     }
     /// Present on one record of a transfer, and large.
-    public var reassembled: Reassembly? {
+    @inlinable public var reassembled: Reassembly? {
         get { extras?.reassembled }
         set {
             if newValue == nil && extras == nil { return }
@@ -199,22 +199,22 @@ public struct APDURecord: Sendable {
         }
     }
     /// Problems inside this APDU (transport and decoding), each with an offset.
-    public var errors: [DecodeError] {
+    @inlinable public var errors: [DecodeError] {
         _read { if let e = extras { yield e.errors } else { yield [] } }
         _modify { let e = uniqueExtras(); yield &e.errors }
     }
     /// Notes the session adds (block transfer state, scaler applied, ...): human text.
-    public var notes: [String] {
+    @inlinable public var notes: [String] {
         _read { if let e = extras { yield e.notes } else { yield [] } }
         _modify { let e = uniqueExtras(); yield &e.notes }
     }
     /// Scalers/units known in the conversation for the objects of this APDU (for labelling values).
-    public var scalerUnits: [ObjectRef: ScalerUnitInfo] {
+    @inlinable public var scalerUnits: [ObjectRef: ScalerUnitInfo] {
         _read { if let e = extras { yield e.scalerUnits } else { yield [:] } }
         _modify { let e = uniqueExtras(); yield &e.scalerUnits }
     }
     /// Set on an APDU joined from general-block-transfer blocks.
-    public var gbt: GBTOrigin? {
+    @inlinable public var gbt: GBTOrigin? {
         get { extras?.gbt }
         set {
             if newValue == nil && extras == nil { return }
@@ -223,19 +223,19 @@ public struct APDURecord: Sendable {
     }
     /// The values of a push (data-notification, event-notification) labelled with their OBIS codes, classes and
     /// units, where the capture or the body shows the push_object_list.
-    public var labels: [LabelledValue] {
+    @inlinable public var labels: [LabelledValue] {
         _read { if let e = extras { yield e.labels } else { yield [] } }
         _modify { let e = uniqueExtras(); yield &e.labels }
     }
     /// Byte ranges of `bytes` that hold secrets (an LLS password, a dedicated key): masked unless the user asks
     /// for secrets.
-    public var redactions: [Range<Int>] {
+    @inlinable public var redactions: [Range<Int>] {
         _read { if let e = extras { yield e.redactions } else { yield [] } }
         _modify { let e = uniqueExtras(); yield &e.redactions }
     }
     /// The authentication check this APDU carries (LLS password of an AARQ, an HLS reply of
     /// reply_to_HLS_authentication), filled in by `SecurityEngine.observe`.
-    public var hls: HLSCheck? {
+    @inlinable public var hls: HLSCheck? {
         get { extras?.hls }
         set {
             if newValue == nil && extras == nil { return }
@@ -247,35 +247,48 @@ public struct APDURecord: Sendable {
 /// The parts of an `APDURecord` that most records lack. Copy-on-write: a record changes it only when it holds the
 /// sole reference (`APDURecord.uniqueExtras`), so it is shared safely between copies.
 @usableFromInline final class RecordExtras: @unchecked Sendable {
-    var security: SecurityResult?
-    @usableFromInline var serviceBox: RecordBox<ServiceFacts>?
-    var block: BlockPosition?
-    var reassembled: Reassembly?
-    var errors: [DecodeError] = []
-    var notes: [String] = []
-    var scalerUnits: [ObjectRef: ScalerUnitInfo] = [:]
-    var gbt: GBTOrigin?
-    var labels: [LabelledValue] = []
-    var redactions: [Range<Int>] = []
-    var hls: HLSCheck?
+    // Spelled `Optional<…>`: a `T?` property starts as nil, so the initializer's first store assigned over it
+    // (destroying the nil first, ~200 instructions for the large ones) instead of initializing it.
+    @usableFromInline var security: Optional<SecurityResult>
+    @usableFromInline var serviceBox: Optional<RecordBox<ServiceFacts>>
+    @usableFromInline var block: Optional<BlockPosition>
+    @usableFromInline var reassembled: Optional<Reassembly>
+    @usableFromInline var errors: [DecodeError]
+    @usableFromInline var notes: [String]
+    @usableFromInline var scalerUnits: [ObjectRef: ScalerUnitInfo]
+    @usableFromInline var gbt: Optional<GBTOrigin>
+    @usableFromInline var labels: [LabelledValue]
+    @usableFromInline var redactions: [Range<Int>]
+    @usableFromInline var hls: Optional<HLSCheck>
 
-    @usableFromInline init() {}
+    // Every part initialized once (no defaults): assigning over a default destroyed it first.
+    init(security: consuming SecurityResult?, serviceBox: RecordBox<ServiceFacts>?, block: consuming BlockPosition?,
+         reassembled: consuming Reassembly?, errors: consuming [DecodeError], notes: consuming [String],
+         scalerUnits: consuming [ObjectRef: ScalerUnitInfo], gbt: GBTOrigin?, labels: consuming [LabelledValue],
+         redactions: consuming [Range<Int>], hls: consuming HLSCheck?) {
+        self.security = security
+        self.serviceBox = serviceBox
+        self.block = block
+        self.reassembled = reassembled
+        self.errors = errors
+        self.notes = notes
+        self.scalerUnits = scalerUnits
+        self.gbt = gbt
+        self.labels = labels
+        self.redactions = redactions
+        self.hls = hls
+    }
+
+    @usableFromInline convenience init() {
+        self.init(security: nil, serviceBox: nil, block: nil, reassembled: nil, errors: [], notes: [],
+                  scalerUnits: [:], gbt: nil, labels: [], redactions: [], hls: nil)
+    }
 
     /// A box with the same parts (for a record about to change a shared box).
     func copy() -> RecordExtras {
-        let c = RecordExtras()
-        c.security = security
-        c.serviceBox = serviceBox
-        c.block = block
-        c.reassembled = reassembled
-        c.errors = errors
-        c.notes = notes
-        c.scalerUnits = scalerUnits
-        c.gbt = gbt
-        c.labels = labels
-        c.redactions = redactions
-        c.hls = hls
-        return c
+        RecordExtras(security: security, serviceBox: serviceBox, block: block, reassembled: reassembled,
+                     errors: errors, notes: notes, scalerUnits: scalerUnits, gbt: gbt, labels: labels,
+                     redactions: redactions, hls: hls)
     }
 
     /// The box for these parts, or nil when all are absent or empty.
@@ -289,18 +302,9 @@ public struct APDURecord: Sendable {
         {
             return nil
         }
-        let e = RecordExtras()
-        e.security = security
-        if let s = decryptedService { e.serviceBox = RecordBox(s) }
-        e.block = block
-        e.reassembled = reassembled
-        e.errors = errors
-        e.notes = notes
-        e.scalerUnits = scalerUnits
-        e.labels = labels
-        e.redactions = redactions
-        e.hls = hls
-        return e
+        return RecordExtras(security: security, serviceBox: decryptedService.map(RecordBox.init), block: block,
+                            reassembled: reassembled, errors: errors, notes: notes, scalerUnits: scalerUnits,
+                            gbt: nil, labels: labels, redactions: redactions, hls: hls)
     }
 }
 
