@@ -13,8 +13,10 @@ inputs=(Captures/gurux/wrapper-none.pcap Captures/gurux/wrapper-lls.pcap Capture
 "$bin" make --copies $((copies * 10)) "$work/larger.pcap" "${inputs[@]}"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)"
 echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share the machine when > 0)"
+# Each mode RUNS times (default 3): seconds/apdus_per_s are wall clock, cpu_seconds/apdus_per_cpu_s the process's
+# user + system time (the same on an idle core; lower than wall clock when other processes share the core).
 for mode in decode jsonl text; do
-  taskset -c 0 "$bin" run --mode "$mode" "$work/large.pcap"
+  for ((i = 0; i < ${RUNS:-3}; i++)); do taskset -c 0 "$bin" run --mode "$mode" "$work/large.pcap"; done
 done
 echo "ten times larger:"
 taskset -c 0 "$bin" run --mode decode "$work/larger.pcap"
