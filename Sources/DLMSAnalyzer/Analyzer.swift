@@ -137,6 +137,9 @@ public final class Analyzer {
         var reassembler: TCPReassembler
         var defragmenter: IPDefragmenter
         var events: [StreamEvent]
+        /// Frames and bytes read, added to the summary after the loop (not through `self` per frame).
+        var frames = 0
+        var bytes = 0
     }
 
     /// Feeds every frame of `source` through `process` until the source ends, a read fails (reported, as the end of
@@ -150,18 +153,25 @@ public final class Analyzer {
         defragmenter = IPDefragmenter(maxDatagrams: 0)
         streamEventScratch = []
         while true {
-            let frame: CapturedFrame?
+            // Bound straight from the call (no optional kept beside it): the frame's bytes are not retained
+            // once more for the binding.
+            let f: CapturedFrame
             do {
-                frame = try source.next()
+                guard let next = try source.next() else { break }
+                f = next
             } catch {
                 emitError(code: "capture.read", message: error.description, frames: [], time: nil,
                           conversation: "-", direction: nil, offset: nil)
                 break
             }
-            guard let f = frame, before(f) else { break }
+            guard before(f) else { break }
             process(f, &state)
             after()
+            // Handed back: the source copies the next frame into its buffer when nothing else holds it.
+            source.recycle(f)
         }
+        summary.frames += state.frames
+        summary.bytes += state.bytes
         for ev in state.reassembler.finish() { handle(ev) }
         reassembler = state.reassembler
         defragmenter = state.defragmenter
@@ -170,8 +180,8 @@ public final class Analyzer {
 
     /// One captured frame (file or interface): link, IP and TCP/UDP, then the streams.
     func process(_ f: CapturedFrame, _ state: inout PacketState) {
-        summary.frames += 1
-        summary.bytes += f.data.count
+        state.frames += 1
+        state.bytes += f.data.count
         switch PacketDecoder.decode(f, defragmenter: &state.defragmenter) {
         case .ignored:
             break
@@ -192,8 +202,9 @@ public final class Analyzer {
         }
     }
 
-    func handle(_ ev: StreamEvent) {
-        switch ev {
+    /// Consumes the event: its payload (the delivered bytes) is moved to the stream decoder, not copied.
+    func handle(_ ev: consuming StreamEvent) {
+        switch consume ev {
         case .opened(let id, let proto, let a, let b, let initiator, _, _):
             let key = ConversationKey.connection(id)
             var c = conversation(key, carrier: proto == .tcp ? "tcp" : "udp")

@@ -29,6 +29,14 @@ public struct CaptureError: Error, Sendable, CustomStringConvertible {
 public protocol FrameSource {
     /// The next frame, or nil at the end.
     mutating func next() throws(CaptureError) -> CapturedFrame?
+    /// Hands back a frame the caller is done with: a source may copy a later frame into its byte buffer when
+    /// nothing else holds that buffer (a frame's bytes are never changed while anyone else holds them). Optional;
+    /// the default drops the frame.
+    mutating func recycle(_ frame: consuming CapturedFrame)
+}
+
+extension FrameSource {
+    public mutating func recycle(_ frame: consuming CapturedFrame) {}
 }
 
 public enum IPProtocol: UInt8, Sendable { case tcp = 6, udp = 17 }

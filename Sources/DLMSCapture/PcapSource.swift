@@ -25,6 +25,9 @@ public final class PcapSource: FrameSource {
     private var hasProgram = false
     private var counter = 0
     private var ended = false
+    /// The byte buffer of the last frame handed back (`recycle`), reused for the next one: one allocation fewer
+    /// per frame when nothing kept a view of it.
+    private var spare: [UInt8] = []
 
     /// The DLT_* link type of the capture (`pcap_datalink`).
     public let linkType: Int32
@@ -98,8 +101,13 @@ public final class PcapSource: FrameSource {
                 guard let header, let data else { continue }
                 if hasProgram, pcap_offline_filter(&program, header, data) == 0 { continue }
                 let caplen = Int(header.pointee.caplen)
-                // The one copy of the record: libpcap reuses its buffer on the next call.
-                let bytes = Array(UnsafeBufferPointer(start: data, count: caplen))
+                // The one copy of the record (libpcap reuses its buffer on the next call), into the buffer of a
+                // frame handed back when nothing else holds it (`removeAll` keeps a shared buffer untouched and
+                // starts a new one).
+                var bytes: [UInt8] = []
+                swap(&bytes, &spare)
+                bytes.removeAll(keepingCapacity: true)
+                bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: caplen))
                 let ts = header.pointee.ts
                 return CapturedFrame(
                     number: counter,
@@ -117,6 +125,10 @@ public final class PcapSource: FrameSource {
                 throw CaptureError("error reading frame \(counter + 1): \(String(cString: pcap_geterr(h)))")
             }
         }
+    }
+
+    public func recycle(_ frame: consuming CapturedFrame) {
+        spare = frame.data
     }
 
     private static func cString(_ buffer: [CChar]) -> String {

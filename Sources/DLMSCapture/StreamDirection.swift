@@ -63,23 +63,28 @@ struct StreamDirection {
 
     // MARK: - Accepting segments
 
-    mutating func accept(_ seg: StreamSegment, _ c: DirectionContext, _ out: inout [StreamEvent]) {
-        guard seg.end > seg.start else { return }
-        if seg.end <= next {
-            compareOld(seg, c, &out)
+    /// A segment of `bytes` from `start`, then `missing` bytes the capture did not keep. Its parts are borrowed
+    /// from the caller: a `StreamSegment` is built (its bytes retained) only when it is queued out of order.
+    mutating func accept(start: Int64, bytes: ArraySlice<UInt8>, missing: Int, _ c: DirectionContext,
+                         _ out: inout [StreamEvent]) {
+        let end = start + Int64(bytes.count) + Int64(missing)
+        guard end > start else { return }
+        if end <= next {
+            compareOld(start: start, bytes: bytes, c, &out)
             return
         }
-        if seg.start <= next {
-            deliver(seg, c, &out)
+        if start <= next {
+            deliver(start: start, bytes: bytes, end: end, c, &out)
             drain(c, &out)
             return
         }
-        guard seg.start - next <= StreamDirection.maximumAhead else {
+        guard start - next <= StreamDirection.maximumAhead else {
             out.append(.notice(c.id, code: "tcp.out-of-window",
-                               message: "segment \(seg.start - next) bytes ahead of the stream ignored",
+                               message: "segment \(start - next) bytes ahead of the stream ignored",
                                frame: c.frame, time: c.time))
             return
         }
+        let seg = StreamSegment(start: start, bytes: bytes, missing: missing)
         // Out of order: queue it, sorted by start (after equal starts, so arrival order breaks ties).
         var lo = 0
         var hi = pending.count
@@ -89,7 +94,7 @@ struct StreamDirection {
         }
         if lo > 0, pending[lo - 1].start == seg.start, pending[lo - 1].bytes.count == seg.bytes.count {
             // The same segment again (retransmitted before the hole filled): keep the first copy.
-            if pending[lo - 1].bytes != seg.bytes { mismatch(at: seg.start, c, &out) }
+            if pending[lo - 1].bytes != bytes { mismatch(at: start, c, &out) }
             return
         }
         pending.insert(seg, at: lo)
@@ -108,19 +113,21 @@ struct StreamDirection {
 
     /// Delivers the new part of `seg` (which starts at or before `next` and ends after it).
     @inline(__always)
-    private mutating func deliver(_ seg: StreamSegment, _ c: DirectionContext, _ out: inout [StreamEvent]) {
-        let overlap = Int(next - seg.start)
-        if overlap > 0 { compareOld(seg, c, &out) }
-        if overlap < seg.bytes.count {
+    private mutating func deliver(start: Int64, bytes: ArraySlice<UInt8>, end: Int64, _ c: DirectionContext,
+                                  _ out: inout [StreamEvent]) {
+        let overlap = Int(next - start)
+        if overlap > 0 { compareOld(start: start, bytes: bytes, c, &out) }
+        if overlap < bytes.count {
             // `overlap` lies in 0..<count here (the segment starts at or before `next` and ends after it).
-            let fresh = seg.bytes[(seg.bytes.startIndex + max(0, overlap))...]
-            out.append(.data(c.id, from: c.from, to: c.to, bytes: fresh, frame: c.frame, time: c.time))
+            let fresh = bytes[(bytes.startIndex + max(0, overlap))...]
             next += Int64(fresh.count)
             retain(fresh, c.limits.retainedBytesPerDirection)
+            // Last use of `fresh`: moved into the event, not copied.
+            out.append(.data(c.id, from: c.from, to: c.to, bytes: fresh, frame: c.frame, time: c.time))
         }
-        if next < seg.end {
-            gap(Int(seg.end - next), c, &out)
-            next = seg.end
+        if next < end {
+            gap(Int(end - next), c, &out)
+            next = end
         }
     }
 
@@ -129,7 +136,11 @@ struct StreamDirection {
         while let first = pending.first, first.start <= next {
             pending.removeFirst()
             pendingBytes -= first.bytes.count
-            if first.end > next { deliver(first, c, &out) } else { compareOld(first, c, &out) }
+            if first.end > next {
+                deliver(start: first.start, bytes: first.bytes, end: first.end, c, &out)
+            } else {
+                compareOld(start: first.start, bytes: first.bytes, c, &out)
+            }
         }
         if let fin = finAt, !finished, next >= fin {
             finished = true
@@ -201,18 +212,19 @@ struct StreamDirection {
     }
 
     /// Compares the already-delivered part of `seg` with the bytes delivered first.
-    private func compareOld(_ seg: StreamSegment, _ c: DirectionContext, _ out: inout [StreamEvent]) {
-        guard !seg.bytes.isEmpty, !retained.isEmpty else { return }
+    private func compareOld(start: Int64, bytes: ArraySlice<UInt8>, _ c: DirectionContext,
+                            _ out: inout [StreamEvent]) {
+        guard !bytes.isEmpty, !retained.isEmpty else { return }
         // A keep-alive carries at most one garbage byte at next - 1 (RFC 9293 §3.8.4): not a retransmission.
-        if seg.bytes.count <= 1, seg.start + Int64(seg.bytes.count) == retainedEnd { return }
+        if bytes.count <= 1, start + Int64(bytes.count) == retainedEnd { return }
         let retainedStart = retainedEnd - Int64(retained.count)
-        let lo = max(seg.start, retainedStart)
-        let hi = min(seg.start + Int64(seg.bytes.count), retainedEnd)
+        let lo = max(start, retainedStart)
+        let hi = min(start + Int64(bytes.count), retainedEnd)
         guard lo < hi else { return }
-        let a = seg.bytes.startIndex + Int(lo - seg.start)
+        let a = bytes.startIndex + Int(lo - start)
         let b = Int(lo - retainedStart)
         let n = Int(hi - lo)
-        if seg.bytes[a..<(a + n)] != retained[b..<(b + n)] { mismatch(at: lo, c, &out) }
+        if bytes[a..<(a + n)] != retained[b..<(b + n)] { mismatch(at: lo, c, &out) }
     }
 
     private func mismatch(at position: Int64, _ c: DirectionContext, _ out: inout [StreamEvent]) {

@@ -45,7 +45,10 @@ public struct TCPReassembler: Sendable {
         /// `a` is the source of the first packet seen; direction 0 is a → b.
         var a: Endpoint
         var b: Endpoint
-        var directions = [StreamDirection(), StreamDirection()]
+        /// Direction 0 (a → b) and 1 (b → a), stored inline: an array of two cost a uniqueness check (and its
+        /// bounds checks) on every access of a segment.
+        var forward = StreamDirection()
+        var backward = StreamDirection()
         var closed = false
         var lastUse: UInt64 = 0
         var lastTime: Timestamp?
@@ -172,13 +175,19 @@ public struct TCPReassembler: Sendable {
         guard var conn = slots[s], !conn.closed else { return }
         slots[s] = nil
         let p = (frame: lastFrame, time: lastTime)
-        for d in 0..<2 where conn.proto == .tcp && conn.directions[d].started {
-            let c = DirectionContext(id: conn.id, from: d == 0 ? conn.a : conn.b, to: d == 0 ? conn.b : conn.a,
-                                     frame: p.frame, time: p.time, limits: limits)
-            conn.directions[d].flush(c, &out)
+        if conn.proto == .tcp, conn.forward.started {
+            let c = DirectionContext(id: conn.id, from: conn.a, to: conn.b, frame: p.frame, time: p.time,
+                                     limits: limits)
+            conn.forward.flush(c, &out)
+        }
+        if conn.proto == .tcp, conn.backward.started {
+            let c = DirectionContext(id: conn.id, from: conn.b, to: conn.a, frame: p.frame, time: p.time,
+                                     limits: limits)
+            conn.backward.flush(c, &out)
         }
         // Drop the buffers now: a closed connection only needs to be recognised.
-        conn.directions = [StreamDirection(), StreamDirection()]
+        conn.forward = StreamDirection()
+        conn.backward = StreamDirection()
         conn.closed = true
         slots[s] = conn
         out.append(.closed(conn.id, reason: reason, frame: p.frame, time: p.time))
@@ -247,12 +256,6 @@ public struct TCPReassembler: Sendable {
 }
 
 extension TCPReassembler.Connection {
-    @inline(__always)
-    func context(_ d: Int, _ p: Packet, _ limits: ReassemblyLimits) -> DirectionContext {
-        DirectionContext(id: id, from: d == 0 ? a : b, to: d == 0 ? b : a, frame: p.frame, time: p.time,
-                         limits: limits)
-    }
-
     static func notices(_ p: Packet, _ id: ConnectionID, _ out: inout [StreamEvent]) {
         if p.truncated {
             out.append(.notice(id, code: "capture.truncated",
@@ -297,8 +300,9 @@ extension TCPReassembler.Connection {
     mutating func arrive(_ p: Packet, _ tcp: TCPHeader, opening: Bool, tick: UInt64, limits: ReassemblyLimits,
                          _ out: inout [StreamEvent]) -> Arrival {
         if opening {
-            let d = a == p.source ? 0 : 1
-            if closed || (directions[d].started && directions[d].isn != tcp.sequence) {
+            let started = a == p.source ? forward.started : backward.started
+            let isn = a == p.source ? forward.isn : backward.isn
+            if closed || (started && isn != tcp.sequence) {
                 return .reused(wasClosed: closed)
             }
         }
@@ -313,30 +317,45 @@ extension TCPReassembler.Connection {
     mutating func receiveSegment(_ p: Packet, _ tcp: TCPHeader, tick: UInt64, limits: ReassemblyLimits,
                                  _ out: inout [StreamEvent]) -> Bool {
         lastUse = tick
-        lastTime = p.time ?? lastTime
-        let d = a == p.source ? 0 : 1
-        let forward = context(d, p, limits)
-        Self.notices(p, id, &out)
+        if let t = p.time { lastTime = t }
+        if p.truncated || p.fragmented { Self.notices(p, id, &out) }
+        // Both directions are passed inout (distinct stored properties): the segment's own and the peer's.
+        if a == p.source {
+            Self.segment(p, tcp, &forward, &backward, id: id, from: a, to: b, limits: limits, &out)
+        } else {
+            Self.segment(p, tcp, &backward, &forward, id: id, from: b, to: a, limits: limits, &out)
+        }
+        return forward.finAt != nil && backward.finAt != nil
+    }
 
+    /// A segment from `from` to `to`: `own` is its direction, `peer` the other one (which its ACK may move on).
+    /// A pure ACK that moves nothing builds no context and touches no buffer.
+    @inline(__always)
+    static func segment(_ p: Packet, _ tcp: TCPHeader, _ own: inout StreamDirection, _ peer: inout StreamDirection,
+                        id: ConnectionID, from: Endpoint, to: Endpoint, limits: ReassemblyLimits,
+                        _ out: inout [StreamEvent]) {
         // The peer acknowledges up to `ack`: bytes before it that the capture never showed are lost.
-        if tcp.ack, directions[1 - d].started, !directions[1 - d].finished {
-            let target = directions[1 - d].position(tcp.acknowledgement)
-            let ahead = target - directions[1 - d].next
+        if tcp.ack, peer.started, !peer.finished {
+            let target = peer.position(tcp.acknowledgement)
+            let ahead = target - peer.next
             if ahead > 0, ahead <= StreamDirection.maximumAhead {
-                directions[1 - d].skip(to: target, context(1 - d, p, limits), &out)
+                let back = DirectionContext(id: id, from: to, to: from, frame: p.frame, time: p.time, limits: limits)
+                peer.skip(to: target, back, &out)
             }
         }
 
-        if !directions[d].started { directions[d].start(sequence: tcp.sequence, syn: tcp.syn) }
-        let start = directions[d].position(tcp.syn ? tcp.sequence &+ 1 : tcp.sequence)
-        if !tcp.rst, !p.payload.isEmpty || p.missingBytes > 0 {
-            let seg = StreamSegment(start: start, bytes: p.payload, missing: p.missingBytes)
-            directions[d].accept(seg, forward, &out)
+        if !own.started { own.start(sequence: tcp.sequence, syn: tcp.syn) }
+        let carries = !tcp.rst && (!p.payload.isEmpty || p.missingBytes > 0)
+        let fin = tcp.fin && !tcp.rst && own.finAt == nil
+        guard carries || fin else { return }
+        let start = own.position(tcp.syn ? tcp.sequence &+ 1 : tcp.sequence)
+        let c = DirectionContext(id: id, from: from, to: to, frame: p.frame, time: p.time, limits: limits)
+        if carries {
+            own.accept(start: start, bytes: p.payload, missing: p.missingBytes, c, &out)
         }
-        if tcp.fin, !tcp.rst, directions[d].finAt == nil {
-            directions[d].finAt = start + Int64(p.payload.count) + Int64(p.missingBytes)
-            directions[d].drain(forward, &out)
+        if fin {
+            own.finAt = start + Int64(p.payload.count) + Int64(p.missingBytes)
+            own.drain(c, &out)
         }
-        return directions[0].finAt != nil && directions[1].finAt != nil
     }
 }
