@@ -182,7 +182,8 @@ public final class Analyzer {
     func process(_ f: CapturedFrame, _ state: inout PacketState) {
         state.frames += 1
         state.bytes += f.data.count
-        switch PacketDecoder.decode(f, defragmenter: &state.defragmenter) {
+        let decoded = PacketDecoder.decode(f, defragmenter: &state.defragmenter)
+        switch consume decoded {
         case .ignored:
             break
         case .malformed(let e):

@@ -106,8 +106,8 @@ public final class PcapSource: FrameSource {
                 // starts a new one).
                 var bytes: [UInt8] = []
                 swap(&bytes, &spare)
-                bytes.removeAll(keepingCapacity: true)
-                bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: caplen))
+                bytes.replaceSubrange(bytes.startIndex..<bytes.endIndex,
+                                      with: UnsafeBufferPointer(start: data, count: caplen))
                 let ts = header.pointee.ts
                 return CapturedFrame(
                     number: counter,

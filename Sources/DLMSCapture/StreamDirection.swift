@@ -123,7 +123,7 @@ struct StreamDirection {
             next += Int64(fresh.count)
             retain(fresh, c.limits.retainedBytesPerDirection)
             // Last use of `fresh`: moved into the event, not copied.
-            out.append(.data(c.id, from: c.from, to: c.to, bytes: fresh, frame: c.frame, time: c.time))
+            out.append(.data(c.id, from: c.from, to: c.to, bytes: consume fresh, frame: c.frame, time: c.time))
         }
         if next < end {
             gap(Int(end - next), c, &out)

@@ -195,6 +195,7 @@ public struct TCPReassembler: Sendable {
 
     /// The slot of `key`. The last flow looked up is remembered: consecutive packets nearly always belong to the
     /// same connection, and comparing two keys costs less than hashing one.
+    @inline(__always)
     private mutating func lookup(_ key: FlowKey) -> Int? {
         if let k = recentKey, k == key { return recentSlot }
         guard let s = table[key] else { return nil }
@@ -229,9 +230,16 @@ public struct TCPReassembler: Sendable {
     }
 
     /// Once per second of capture time: forgets closed connections after `closedLinger` and closes idle ones.
+    /// The check is inlined into `process`; the sweep itself is not.
+    @inline(__always)
     private mutating func sweep(_ out: inout [StreamEvent]) {
         guard let now = lastTime else { return }
         if let last = lastSweep, now.seconds(since: last) < 1 { return }
+        sweep(now: now, &out)
+    }
+
+    @inline(never)
+    private mutating func sweep(now: Timestamp, _ out: inout [StreamEvent]) {
         lastSweep = now
         var expired: [(slot: Int, id: Int, closed: Bool)] = []
         for (s, conn) in slots.enumerated() {
