@@ -459,6 +459,7 @@ final class RecentConnection {
         self.box1 = box1
     }
 
+    @inline(__always)
     func stream(from: Endpoint) -> StreamBox? {
         if from == from0 { return box0 }
         if let f = from1, f == from { return box1 }

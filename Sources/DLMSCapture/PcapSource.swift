@@ -128,7 +128,9 @@ public final class PcapSource: FrameSource {
     }
 
     public func recycle(_ frame: consuming CapturedFrame) {
-        spare = frame.data
+        // Swapped, not assigned: the buffer changes hands without a retain and a release.
+        var f = frame
+        swap(&spare, &f.data)
     }
 
     private static func cString(_ buffer: [CChar]) -> String {
