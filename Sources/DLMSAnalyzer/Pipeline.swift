@@ -9,11 +9,12 @@ extension Analyzer {
     func handleTransport(_ e: consuming TransportEvent, key: ConversationKey, from fromParty: Party,
                          to toParty: Party, conversation known: Conversation? = nil) {
         var c = known ?? conversation(key, carrier: carrierName(key))
-        // One switch (each `case let` copies the event's payload), on the event consumed: an APDU's parts move into
-        // its record. HDLC names its stations: the addresses tell the direction even where the network does not
-        // (both directions in one UDP flow, a serial line).
-        switch consume e {
-        case .apdu(let a):
+        // One switch; an APDU is moved out of the event (`takeAPDU`: `case .apdu(let a)` copied it) and its parts
+        // move into its record. HDLC names its stations: the addresses tell the direction even where the network
+        // does not (both directions in one UDP flow, a serial line).
+        switch e {
+        case .apdu:
+            guard let a = (consume e).takeAPDU() else { return }
             var from = fromParty
             var to = toParty
             if case .hdlc(let segs, _) = a.kind, let f = segs.first {

@@ -195,7 +195,10 @@ struct FrameScanner: Sendable {
             closingFlagAt = nil
             return pos + 1
         }
+        let format: UInt16
         switch HDLCFrameDecoder.scan(data[pos...]) {
+        case .frame(let f):
+            format = f
         case .needMore:
             guard input.final else { return nil }
             flushJunk(into: &out)
@@ -208,52 +211,61 @@ struct FrameScanner: Sendable {
                 time: input.marks.time(at: input.abs(data.endIndex - 1)), offset: location(input, first))))
             return data.endIndex
         case .broken(let reason):
-            closingFlagAt = nil
-            if shared { return pos + 1 }  // it was only the previous frame's closing flag
-            let q = nextCandidate(input, from: pos + 1)
-            addJunk(input, from: pos, to: q, code: "stream.junk", reason: reason, into: &out)
-            return q
-        case .frame(let candidate, _)
-            where !candidate.fcsOK && (candidate.hcsOK == false || resynchronising(input, pos)):
+            return brokenHDLC(input, at: pos, shared: shared, reason: reason, into: &out)
+        }
+        let n = Int(format & 0x07FF) + 2
+        guard let fields = HDLCFrameDecoder.decodeContent(data[(pos + 1)..<(pos + n - 1)], format: format) else {
+            return brokenHDLC(input, at: pos, shared: shared, reason: HDLCFrameDecoder.unparsableHeader, into: &out)
+        }
+        if !fields.fcsOK && (fields.hcsOK == false || resynchronising(input, pos)) {
             // Nothing vouches for this length: the HCS (which covers the length) failed too, or we are scanning
             // through junk and hit a 0x7E inside data. Taking it as a frame could swallow the start of a real
             // one, so only its opening flag is skipped and the scan goes on from there.
             closingFlagAt = nil
             if shared { return pos + 1 }
             let q = nextCandidate(input, from: pos + 1)
-            if candidate.hcsOK == false {
+            if fields.hcsOK == false {
                 addJunk(input, from: pos, to: q, code: "hdlc.bad-hcs",
                         reason: "HDLC frame whose HCS and FCS both fail (its length is not trusted)", into: &out)
             } else {
                 addJunk(input, from: pos, to: q, code: "stream.junk", reason: "no frame check passes", into: &out)
             }
             return q
-        case .frame(let fields, let n):
-            flushJunk(into: &out)
-            let first = shared ? pos + 1 : pos
-            let last = pos + n
-            let frame = fields.frame(raw: data[pos..<last], frames: frameNumbersOf(input, first, last),
-                                     time: input.marks.time(at: input.abs(last - 1)))
-            out.append(.hdlcFrame(frame))
-            if frame.hcsOK == false || !frame.fcsOK {
-                let code = frame.fcsOK ? "hdlc.bad-hcs" : "hdlc.bad-fcs"
-                out.append(.issue(TransportIssue(
-                    code: code,
-                    message: "\(frame.type.rawValue) frame with a bad \(frame.fcsOK ? "HCS" : "FCS") is not used",
-                    frames: frame.frames.array, time: frame.time, offset: location(input, first))))
-            } else {
-                provenHDLC = true
-                afterGap = false
-                // A frame kept waiting for its other segments may hold on to its view only where the bytes around
-                // it are few (the rest of its own packet); otherwise it gets bytes of its own, so that memory stays
-                // bounded by what the reassembler holds, not by the packets or buffers those bytes came from.
-                let small = input.callerBytes && data.count <= 2 * n + 256
-                reassembler.accept(frame, viewIsSmall: small, into: &out)
-            }
-            // Leave the closing flag: it may be the next frame's opening flag.
-            closingFlagAt = input.abs(last - 1)
-            return last - 1
         }
+        flushJunk(into: &out)
+        let first = shared ? pos + 1 : pos
+        let last = pos + n
+        let frame = fields.frame(raw: data[pos..<last], frames: frameNumbersOf(input, first, last),
+                                 time: input.marks.time(at: input.abs(last - 1)))
+        out.append(.hdlcFrame(frame))
+        if frame.hcsOK == false || !frame.fcsOK {
+            let code = frame.fcsOK ? "hdlc.bad-hcs" : "hdlc.bad-fcs"
+            out.append(.issue(TransportIssue(
+                code: code,
+                message: "\(frame.type.rawValue) frame with a bad \(frame.fcsOK ? "HCS" : "FCS") is not used",
+                frames: frame.frames.array, time: frame.time, offset: location(input, first))))
+        } else {
+            provenHDLC = true
+            afterGap = false
+            // A frame kept waiting for its other segments may hold on to its view only where the bytes around
+            // it are few (the rest of its own packet); otherwise it gets bytes of its own, so that memory stays
+            // bounded by what the reassembler holds, not by the packets or buffers those bytes came from.
+            let small = input.callerBytes && data.count <= 2 * n + 256
+            reassembler.accept(frame, viewIsSmall: small, into: &out)
+        }
+        // Leave the closing flag: it may be the next frame's opening flag.
+        closingFlagAt = input.abs(last - 1)
+        return last - 1
+    }
+
+    /// No HDLC frame starts at `pos`: junk up to the next candidate, or only the previous frame's closing flag.
+    private mutating func brokenHDLC(_ input: Input, at pos: Int, shared: Bool, reason: String,
+                                     into out: inout [TransportEvent]) -> Int {
+        closingFlagAt = nil
+        if shared { return pos + 1 }  // it was only the previous frame's closing flag
+        let q = nextCandidate(input, from: pos + 1)
+        addJunk(input, from: pos, to: q, code: "stream.junk", reason: reason, into: &out)
+        return q
     }
 
     /// True while a junk run ends right at `pos`: the frame candidate there was found by scanning.

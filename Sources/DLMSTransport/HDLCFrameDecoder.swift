@@ -19,8 +19,9 @@ enum HDLCFrameDecoder {
         case needMore
         /// No frame starts here; `reason` says why.
         case broken(reason: String)
-        /// A frame of `byteCount` bytes including both flags (the closing flag is included in the count).
-        case frame(Fields, byteCount: Int)
+        /// A frame delimited by its format field: `format` (length = `format & 0x7FF`, the frame takes that many
+        /// bytes plus its two flags); its content is decoded by `decodeContent`.
+        case frame(format: UInt16)
     }
 
     /// What the decoder reads from a frame's bytes; `HDLCFrame` adds the bytes and where they came from.
@@ -48,10 +49,10 @@ enum HDLCFrameDecoder {
         }
     }
 
-    /// `bytes` starts at an opening flag. Read by index with checked subscripts (each read below is preceded by the
-    /// length check that makes it valid): a reader per frame cost more than the rest of the header.
-    /// Inlined into the scanner's HDLC attempt: its result (the fields, some 200 bytes) is then built in place
-    /// rather than copied out of a call and then out of the enum.
+    /// `bytes` starts at an opening flag: finds the frame's extent from its format field and checks its closing
+    /// flag. Read by index with checked subscripts (each read below is preceded by the length check that makes it
+    /// valid). The fields are decoded apart (`decodeContent`): a result enum carrying them (some 200
+    /// bytes) was copied out of the call and again out of the enum for every frame.
     @inline(__always)
     static func scan(_ bytes: ArraySlice<UInt8>) -> Scan {
         let start = bytes.startIndex
@@ -74,11 +75,19 @@ enum HDLCFrameDecoder {
         guard bytes[start + length + 1] == 0x7E else {
             return .broken(reason: "no closing flag after the \(length)-byte frame the format field announces")
         }
-        let content = bytes[(start + 1)..<(start + 1 + length)]
-        guard let fields = decodeContent(content, format: format) else {
-            return .broken(reason: "frame header does not parse (addresses or control)")
-        }
-        return .frame(fields, byteCount: length + 2)
+        return .frame(format: format)
+    }
+
+    static let unparsableHeader = "frame header does not parse (addresses or control)"
+
+    /// A whole frame at the start of `bytes` with its byte count (flags included), or nil (tests and tools; the
+    /// scanner delimits and decodes in two steps).
+    static func frame(at bytes: ArraySlice<UInt8>) -> (frame: HDLCFrame, byteCount: Int)? {
+        guard case .frame(let format) = scan(bytes) else { return nil }
+        let s = bytes.startIndex
+        let n = Int(format & 0x07FF) + 2
+        guard let fields = decodeContent(bytes[(s + 1)..<(s + n - 1)], format: format) else { return nil }
+        return (fields.frame(raw: bytes[s..<(s + n)], frames: FrameNumbers(), time: nil), n)
     }
 
     /// Decodes format..FCS (`content`, exactly `format & 0x7FF` bytes).

@@ -155,7 +155,17 @@ struct HDLCReassembler {
         return lastIFrame.isEmpty ? nil : lastIFrame[key]
     }
 
+    @inline(__always)
     mutating func setLastI(_ value: LastIFrame?, for key: LinkKey) {
+        // The link of the previous I-frame again (a stream direction carries one link): replaced in place.
+        if let k = recentLink, k == key {
+            recentIFrame = value
+            return
+        }
+        switchLastI(value, to: key)
+    }
+
+    private mutating func switchLastI(_ value: LastIFrame?, to key: LinkKey) {
         if let k = recentLink, k != key {
             if let v = recentIFrame {
                 // Into the table with bytes of its own (the view would keep its whole packet alive).
@@ -172,23 +182,24 @@ struct HDLCReassembler {
 
     private mutating func carryInformation(_ frame: HDLCFrame, key: LinkKey, viewIsSmall: Bool,
                                            into out: inout [TransportEvent]) {
+        // Looked up once: only `abandon` below changes the list before it is used.
+        var index = pending.isEmpty ? nil : pendingIndex(key)
         if frame.type == .i, let ns = frame.sendSequence {
-            if isRetransmission(frame, ns: ns, key: key) {
+            if isRetransmission(frame, ns: ns, key: key, pendingAt: index) {
                 out.append(.issue(TransportIssue(
                     code: "hdlc.retransmission",
                     message: "I-frame N(S)=\(ns) repeats a frame already received on this link; not joined twice",
                     frames: frame.frames.array, time: frame.time)))
                 return
             }
-            if !pending.isEmpty, let i = pendingIndex(key), let prev = pending[i].segments.last?.sendSequence,
-               ns != (prev &+ 1) & 7 {
+            if let i = index, let prev = pending[i].segments.last?.sendSequence, ns != (prev &+ 1) & 7 {
                 abandon(key, because: "I-frame N(S)=\(ns) where N(S)=\((prev &+ 1) & 7) was expected", at: frame,
                         into: &out)
+                index = nil
             }
             setLastI(LastIFrame(sendSequence: ns, info: frame.info), for: key)
         }
 
-        let index = pending.isEmpty ? nil : pendingIndex(key)
         if !frame.segmented, index == nil {
             // The common case, one frame = one APDU: no intermediate buffer.
             emit(segments: [frame], info: frame.info, frames: frame.frames.array, time: frame.time, into: &out)
@@ -279,9 +290,15 @@ struct HDLCReassembler {
     /// Same N(S) and same information field as the last I-frame of the link, or as one of the (at most 7, the
     /// modulo-8 window) most recent pending segments: a go-back-N retransmission after a loss (ISO/IEC 13239
     /// §6.11.4), whether or not its N(R) or P/F changed.
-    private func isRetransmission(_ frame: HDLCFrame, ns: UInt8, key: LinkKey) -> Bool {
-        if let last = lastI(of: key), last.sendSequence == ns, last.info == frame.info { return true }
-        guard !pending.isEmpty, let i = pendingIndex(key) else { return false }
+    /// `pendingAt`: the link's index in `pending`, if it has segments pending.
+    private func isRetransmission(_ frame: HDLCFrame, ns: UInt8, key: LinkKey, pendingAt index: Int?) -> Bool {
+        if let k = recentLink, k == key {
+            // The sequence number first: the bytes are compared (and the entry copied) only when it repeats.
+            if recentIFrame?.sendSequence == ns, let last = recentIFrame, last.info == frame.info { return true }
+        } else if let last = lastI(of: key), last.sendSequence == ns, last.info == frame.info {
+            return true
+        }
+        guard let i = index else { return false }
         for s in pending[i].segments.suffix(7) where s.sendSequence == ns && s.info == frame.info { return true }
         return false
     }

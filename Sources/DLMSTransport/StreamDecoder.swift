@@ -95,9 +95,13 @@ public struct StreamDecoder: Sendable {
         }
         if buffer.isEmpty {
             // Fast path: scan the caller's bytes in place and keep only an unfinished tail.
-            var input = FrameScanner.Input(data: bytes, base: chunkStart, final: false, record: false, marks: marks)
+            var input = FrameScanner.Input(data: bytes, base: chunkStart, final: false, record: false,
+                                           marks: ChunkMarks())
+            // The marks are lent to the scan and taken back (swapped, not copied: no reference count round trip).
+            swap(&input.marks, &marks)
             input.callerBytes = true
             let stop = scanner.scan(input, into: &out)
+            swap(&input.marks, &marks)
             if stop + 1 == bytes.endIndex, bytes[stop] == 0x7E, scanner.closingFlagAt == input.abs(stop),
                limits.maxBufferedBytes >= 1 {
                 heldFlag = true
@@ -107,9 +111,11 @@ public struct StreamDecoder: Sendable {
             bufferBase = input.abs(stop)
         } else {
             buffer.append(contentsOf: bytes)
-            let input = FrameScanner.Input(data: buffer[...], base: bufferBase, final: false, record: false,
-                                           marks: marks)
+            var input = FrameScanner.Input(data: buffer[...], base: bufferBase, final: false, record: false,
+                                           marks: ChunkMarks())
+            swap(&input.marks, &marks)
             let stop = scanner.scan(input, into: &out)
+            swap(&input.marks, &marks)
             buffer.removeFirst(stop)
             bufferBase += stop
         }

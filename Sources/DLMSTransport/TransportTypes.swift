@@ -185,6 +185,16 @@ public enum TransportEvent: Sendable {
     /// Every HDLC frame decoded (I-frames included; a renderer may show only the non-I ones).
     case hdlcFrame(HDLCFrame)
     case issue(TransportIssue)
+
+    /// The APDU of an `.apdu` event, moved out of the event (nil for the other cases): bound by `case .apdu(let a)`
+    /// in a large switch, the payload was copied and the event destroyed after the case.
+    @inline(never)
+    public consuming func takeAPDU() -> TransportAPDU? {
+        switch consume self {
+        case .apdu(let a): return a
+        case .hdlcFrame, .issue: return nil
+        }
+    }
 }
 
 /// Framing of a byte stream.

@@ -255,9 +255,9 @@ struct MBusRun {
         var pos = 0
         while pos < stream.count {
             let rest = stream[pos...]
-            if stream[pos] == 0x7E, case .frame(let f, let n) = HDLCFrameDecoder.scan(rest) {
-                kinds.append("hdlc \(f.type.rawValue)")
-                pos += n
+            if stream[pos] == 0x7E, let found = HDLCFrameDecoder.frame(at: rest) {
+                kinds.append("hdlc \(found.frame.type.rawValue)")
+                pos += found.byteCount
             } else if let n = MBusFrameDecoder.frameLength(at: rest, acceptsSingleCharacter: false), n > 0 {
                 kinds.append("mbus \(n)")
                 pos += n
