@@ -166,8 +166,10 @@ extension Analyzer {
         var transport = TransportKind.raw
         swap(&transport, &a.kind)
         let time = a.time
-        // Built in one go (setting `redactions` afterwards cost a copy of the whole record).
-        let redactions = options.showSecrets ? [] : Secrets.ranges(in: bytes, facts: decoded.facts)
+        // Built in one go (setting `redactions` afterwards cost a copy of the whole record). Only ACSE facts carry
+        // secrets (`Secrets.ranges` finds none without them).
+        let redactions = options.showSecrets || !decoded.facts.hasAssociation
+            ? [] : Secrets.ranges(in: bytes, facts: decoded.facts)
         guard decoded.facts.hasProtection, let p = decoded.facts.protection else {
             // Unprotected (most APDUs): the APDU's own facts are the service, read in place (not copied) here and
             // in the record, which has no security parts (none made, moved or tested for nil).
