@@ -13,7 +13,7 @@ public struct ConversationState: Sendable {
     public var serverSystemTitle: [UInt8]?
 
     /// Objects of the last request per invoke id (responses carry only the invoke id).
-    var pending: [UInt32: [ObjectRef]] = [:]
+    var pending = PendingRequests()
     var blocks = BlockTransfers()
     var scalerUnits: [ObjectRef: ScalerUnitInfo] = [:]
     /// The logical names of `scalerUnits`' keys while there are few (nil past `maxScalerNames`): most objects of a
@@ -200,5 +200,43 @@ enum ServiceRole {
         if ends("-request") { return .request }
         if ends("-response") { return .response }
         return .other
+    }
+}
+
+/// The objects of the outstanding requests by invoke id (at most `ConversationState.maxPending`, mostly one): a
+/// short list searched in order, where a dictionary hashed the id for every request, response and lookup.
+struct PendingRequests: Sendable {
+    private var ids: [UInt32] = []
+    private var objects: [[ObjectRef]] = []
+
+    var count: Int { ids.count }
+
+    mutating func removeAll() {
+        ids.removeAll(keepingCapacity: true)
+        objects.removeAll(keepingCapacity: true)
+    }
+
+    /// The objects of the request with this invoke id; setting nil forgets it.
+    subscript(id: UInt32) -> [ObjectRef]? {
+        get {
+            guard let i = ids.firstIndex(of: id) else { return nil }
+            return objects[i]
+        }
+        set {
+            if let i = ids.firstIndex(of: id) {
+                if let v = newValue {
+                    objects[i] = v
+                } else {
+                    // Order does not matter (ids are unique): the last entry takes the removed one's place.
+                    ids.swapAt(i, ids.count - 1)
+                    ids.removeLast()
+                    objects.swapAt(i, objects.count - 1)
+                    objects.removeLast()
+                }
+            } else if let v = newValue {
+                ids.append(id)
+                objects.append(v)
+            }
+        }
     }
 }
