@@ -193,6 +193,11 @@ struct APDUParser {
             if objectIndex < p.facts.objects.count { p.facts.objects[objectIndex].selector = selector }
             p.add("access_selector", .uint(UInt64(selector)), meaning: Self.selectorName(selector), at: selAt)
             let paramAt = p.r.offset
+            guard p.tree else {
+                // Facts only: the parameters are checked (same errors, same bytes consumed) without building them.
+                try AXDR.skipData(&p.r)
+                return
+            }
             let paramReader = p.r
             let params = try p.r.data()
             p.add("access_parameters", .data(params), at: paramAt)

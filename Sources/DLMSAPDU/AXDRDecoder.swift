@@ -172,47 +172,50 @@ public enum AXDR {
         var left = 1
         var i = start
         while true {
-            if left == 0 {
-                if depth == 0 { return i }
-                depth -= 1
-                left = outer[depth]
-                continue
-            }
-            left -= 1
-            // decodeData(depth:) refuses any value deeper than maximumDepth.
-            guard depth <= maximumDepth, i < n else { return nil }
-            let tag = data[i]
-            i += 1
-            if let w = fixedWidth(tag) {
-                guard w <= n - i else { return nil }
-                i += w
-                continue
-            }
-            guard tag == 1 || tag == 2 || tag == 4 || tag == 9 || tag == 10 || tag == 12, i < n else { return nil }
-            // A-XDR length: one byte below 0x80, else 0x81...0x84 and that many big-endian bytes.
-            var len = Int(data[i])
-            i += 1
-            if len >= 0x80 {
-                let k = len & 0x7F
-                guard k >= 1, k <= 4, k <= n - i else { return nil }
-                len = 0
-                for _ in 0..<k {
-                    len = len << 8 | Int(data[i])
-                    i += 1
+            // The values left at this depth, read in one run (depth is checked where it grows: decodeData(depth:)
+            // refuses any value deeper than maximumDepth, and a container entered here holds at least one).
+            while left > 0 {
+                left -= 1
+                guard i < n else { return nil }
+                let tag = data[i]
+                i += 1
+                if let w = fixedWidth(tag) {
+                    guard w <= n - i else { return nil }
+                    i += w
+                    continue
+                }
+                guard tag == 1 || tag == 2 || tag == 4 || tag == 9 || tag == 10 || tag == 12, i < n else {
+                    return nil
+                }
+                // A-XDR length: one byte below 0x80, else 0x81...0x84 and that many big-endian bytes.
+                var len = Int(data[i])
+                i += 1
+                if len >= 0x80 {
+                    let k = len & 0x7F
+                    guard k >= 1, k <= 4, k <= n - i else { return nil }
+                    len = 0
+                    for _ in 0..<k {
+                        len = len << 8 | Int(data[i])
+                        i += 1
+                    }
+                }
+                if tag <= 2 {
+                    guard len <= n - i else { return nil }
+                    if len > 0 {
+                        guard depth < maximumDepth else { return nil }
+                        outer[depth] = left
+                        depth += 1
+                        left = len
+                    }
+                } else {
+                    let bytes = tag == 4 ? len / 8 + (len % 8 == 0 ? 0 : 1) : len
+                    guard bytes <= n - i else { return nil }
+                    i += bytes
                 }
             }
-            if tag <= 2 {
-                guard len <= n - i else { return nil }
-                if len > 0 {
-                    outer[depth] = left
-                    depth += 1
-                    left = len
-                }
-            } else {
-                let bytes = tag == 4 ? len / 8 + (len % 8 == 0 ? 0 : 1) : len
-                guard bytes <= n - i else { return nil }
-                i += bytes
-            }
+            if depth == 0 { return i }
+            depth -= 1
+            left = outer[depth]
         }
     }
 

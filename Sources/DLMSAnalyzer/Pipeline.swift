@@ -146,7 +146,6 @@ extension Analyzer {
         var errors: [DecodeError] = []
         swap(&errors, &a.errors)
         if !decoded.errors.isEmpty { errors.append(contentsOf: decoded.errors) }
-        var notes: [String] = []
         // System titles are identities: learn them before unprotecting (the AARQ's own initiate uses the calling
         // AP title as IV).
         // ACSE APDUs by tag (aarq 0x60, aare 0x61, rlrq 0x62, rlre 0x63): their types are these names exactly.
@@ -160,36 +159,6 @@ extension Analyzer {
                 c.security.serverSystemTitle = st
             }
         }
-        var security: SecurityResult?
-        // The innermost service's facts where a protection layer was removed; otherwise the APDU's own facts are
-        // the service, read in place (not copied) below and in the record.
-        var decrypted: ServiceFacts?
-        if decoded.facts.hasProtection, let p = decoded.facts.protection {
-            let s = engine.unprotect(p, direction: direction, association: &c.security)
-            notes.append(contentsOf: s.learned)
-            // ACSE APDUs keep their own facts (the protected part is the user-information).
-            if !(0x60...0x63).contains(tag), s.verdict != "authentication-failed",
-               let inner = s.plainDecoded
-            {
-                decrypted = innermostFacts(inner, security: s)
-                errors.append(contentsOf: inner.errors)
-            }
-            security = consume s
-        }
-        // A general-block-transfer block goes on to the GBT reassembler (returned, so the caller need not read the
-        // record's service back).
-        let block: BlockFacts? = if let d = decrypted { d.block } else { decoded.facts.block }
-        let gbtBlock = block?.kind == .generalBlockTransfer ? block : nil
-        var (session, hls, labels, sessionNotes) = if let d = decrypted {
-            observeService(d, apduType: decoded.type, tag: tag, frames: a.frames, time: a.time,
-                           conversation: &c, direction: direction)
-        } else {
-            observeService(decoded.facts, apduType: decoded.type, tag: tag, frames: a.frames, time: a.time,
-                           conversation: &c, direction: direction)
-        }
-        if !sessionNotes.isEmpty { notes.append(contentsOf: sessionNotes) }
-        // Built in one go (setting `redactions` afterwards cost a copy of the whole record).
-        let redactions = options.showSecrets ? [] : Secrets.ranges(in: a.bytes, facts: decoded.facts)
         // The transport's parts move into the record (copies retained them, and the APDU's end released them).
         var frames: [Int] = []
         swap(&frames, &a.frames)
@@ -197,24 +166,68 @@ extension Analyzer {
         swap(&bytes, &a.bytes)
         var transport = TransportKind.raw
         swap(&transport, &a.kind)
-        // The session's parts are moved out of its observation (copies retained them, and its end released them).
-        var scalerUnits: [ObjectRef: ScalerUnitInfo] = [:]
-        swap(&scalerUnits, &session.scalerUnits)
+        let time = a.time
+        // Built in one go (setting `redactions` afterwards cost a copy of the whole record). Only ACSE facts carry
+        // secrets (`Secrets.ranges` finds none without them).
+        let redactions = options.showSecrets || !decoded.facts.hasAssociation
+            ? [] : Secrets.ranges(in: bytes, facts: decoded.facts)
+        guard decoded.facts.hasProtection, let p = decoded.facts.protection else {
+            // Unprotected (most APDUs): the APDU's own facts are the service, read in place (not copied) here and
+            // in the record, which has no security parts (none made, moved or tested for nil).
+            // A general-block-transfer block goes on to the GBT reassembler (returned, so the caller need not read
+            // the record's service back).
+            let gbtBlock = decoded.facts.block?.kind == .generalBlockTransfer ? decoded.facts.block : nil
+            // The session's parts are moved out of its tuple (a struct's would be copied, or swapped out).
+            let (block, reassembled, scalerUnits, hls, labels, notes) = observeService(
+                decoded.facts, apduType: decoded.type, tag: tag, frames: frames, time: time, conversation: &c,
+                direction: direction)
+            let record = APDURecord(
+                provenance: Provenance(frames: frames, time: time, conversation: c.id, direction: direction),
+                transport: transport, bytes: bytes, decoded: decoded, block: block, reassembled: reassembled,
+                errors: errors, notes: notes, scalerUnits: scalerUnits, redactions: redactions, hls: hls,
+                labels: labels)
+            return (record, gbtBlock)
+        }
+        var notes: [String] = []
+        let security = engine.unprotect(p, direction: direction, association: &c.security)
+        notes.append(contentsOf: security.learned)
+        // The innermost service's facts where a protection layer was removed; otherwise the APDU's own facts are
+        // the service, read in place (not copied) below and in the record.
+        var decrypted: ServiceFacts?
+        // ACSE APDUs keep their own facts (the protected part is the user-information).
+        if !(0x60...0x63).contains(tag), security.verdict != "authentication-failed",
+           let inner = security.plainDecoded
+        {
+            decrypted = innermostFacts(inner, security: security)
+            errors.append(contentsOf: inner.errors)
+        }
+        let block: BlockFacts? = if let d = decrypted { d.block } else { decoded.facts.block }
+        let gbtBlock = block?.kind == .generalBlockTransfer ? block : nil
+        let (position, reassembled, scalerUnits, hls, labels, sessionNotes) = if let d = decrypted {
+            observeService(d, apduType: decoded.type, tag: tag, frames: frames, time: time,
+                           conversation: &c, direction: direction)
+        } else {
+            observeService(decoded.facts, apduType: decoded.type, tag: tag, frames: frames, time: time,
+                           conversation: &c, direction: direction)
+        }
+        if !sessionNotes.isEmpty { notes.append(contentsOf: sessionNotes) }
         let record = APDURecord(
-            provenance: Provenance(frames: frames, time: a.time, conversation: c.id, direction: direction),
+            provenance: Provenance(frames: frames, time: time, conversation: c.id, direction: direction),
             transport: transport, bytes: bytes, decoded: decoded, security: security, decryptedService: decrypted,
-            block: session.block.take(), reassembled: session.reassembled.take(), errors: errors, notes: notes,
+            block: position, reassembled: reassembled, errors: errors, notes: notes,
             scalerUnits: scalerUnits, redactions: redactions, hls: hls, labels: labels)
         return (record, gbtBlock)
     }
 
     /// Authentication and key management, the conversation state (requests, block transfers, scaler/units) and
     /// push labelling follow the innermost service of each APDU.
-    /// Returns the state's observation, the authentication check, the push labels and the notes (the security
-    /// engine's, then the state's).
+    /// Returns the state's parts for the record (block position, reassembly, scaler/units), the authentication
+    /// check, the push labels and the notes (the security engine's, then the state's), as a tuple its caller takes
+    /// apart by moving.
     func observeService(_ service: ServiceFacts, apduType: String, tag: UInt8, frames: [Int], time: Timestamp?,
                         conversation c: inout Conversation, direction: Direction?)
-        -> (ConversationState.Observation, HLSCheck?, [LabelledValue], [String])
+        -> (block: BlockPosition?, reassembled: Reassembly?, scalerUnits: [ObjectRef: ScalerUnitInfo], hls: HLSCheck?,
+            labels: [LabelledValue], notes: [String])
     {
         var notes: [String] = []
         // Authentication (AARQ/AARE challenges, HLS replies) and keys learned (key_transfer) from the service.
@@ -229,26 +242,35 @@ extension Analyzer {
         if tag == 0x62 || tag == 0x63 { c.security.release() }
         // The session state is reached once per APDU: it returns the objects of the request this APDU answers
         // (as they were before it) along with what it adds to the record.
-        let obs = c.state.observe(service, direction: direction, frames: frames, time: time)
-        let requested = obs.requested
+        let (block, reassembled, stateNotes, scalerUnits, requested) = c.state.observeParts(
+            service, direction: direction, frames: frames, time: time)
         // Push labelling learns push_object_lists and scaler_units from the responses of this conversation.
-        if service.type == "get-response", requested.contains(where: PushLabeller.learns(from:)) {
+        if !requested.isEmpty, isNamed(service.type, "get-response"),
+           requested.contains(where: PushLabeller.learns(from:))
+        {
             c.labeller.observe(request: requested, response: service)
         }
         if requested.count == 1, let object = requested.first, PushLabeller.learns(from: object),
-           let value = obs.reassembled?.value
+           let value = reassembled?.value
         {
             c.labeller.learn(object: object, value: value)
         }
         var labels: [LabelledValue] = []
-        if service.type == "data-notification", let body = service.firstValue {
+        if isNamed(service.type, "data-notification"), let body = service.firstValue {
             c.labeller.learn(notificationBody: body)
             labels = c.labeller.label(body: body, pushSetup: nil)
-        } else if service.type == "event-notification-request" {
+        } else if isNamed(service.type, "event-notification-request") {
             labels = c.labeller.label(event: service)
         }
-        if !obs.notes.isEmpty { notes.append(contentsOf: obs.notes) }
-        return (obs, hls, labels, notes)
+        if !stateNotes.isEmpty { notes.append(contentsOf: stateNotes) }
+        return (block, reassembled, scalerUnits, hls, labels, notes)
+    }
+
+    /// `name == literal`, the byte counts compared first: a String comparison of unequal strings is a runtime call
+    /// (it allows for other normalizations), and most service types here differ in length from the one sought.
+    @inline(__always)
+    func isNamed(_ name: String, _ literal: String) -> Bool {
+        name.utf8.count == literal.utf8.count && name == literal
     }
 
     func innermostFacts(_ d: DecodedAPDU, security: SecurityResult?) -> ServiceFacts {

@@ -13,7 +13,7 @@ public struct ConversationState: Sendable {
     public var serverSystemTitle: [UInt8]?
 
     /// Objects of the last request per invoke id (responses carry only the invoke id).
-    var pending: [UInt32: [ObjectRef]] = [:]
+    var pending = PendingRequests()
     var blocks = BlockTransfers()
     var scalerUnits: [ObjectRef: ScalerUnitInfo] = [:]
     /// The logical names of `scalerUnits`' keys while there are few (nil past `maxScalerNames`): most objects of a
@@ -54,14 +54,28 @@ public struct ConversationState: Sendable {
     public mutating func observe(service: ServiceFacts, direction: Direction?, frames: [Int], time: Timestamp?)
         -> (block: BlockPosition?, reassembled: Reassembly?, notes: [String], scalerUnits: [ObjectRef: ScalerUnitInfo])
     {
-        let o = observe(service, direction: direction, frames: frames, time: time)
-        return (o.block, o.reassembled, o.notes, o.scalerUnits)
+        let (block, reassembled, notes, scalerUnits, _) = observeParts(service, direction: direction, frames: frames,
+                                                                       time: time)
+        return (block, reassembled, notes, scalerUnits)
     }
 
     /// Observes a decoded APDU (plaintext service facts): one call per APDU that also returns the objects of the
     /// request it answers, so the caller reaches the state once.
     public mutating func observe(_ service: ServiceFacts, direction: Direction?, frames: [Int], time: Timestamp?)
         -> Observation
+    {
+        let (block, reassembled, notes, scalerUnits, requested) = observeParts(service, direction: direction,
+                                                                               frames: frames, time: time)
+        return Observation(block: block, reassembled: reassembled, notes: notes, scalerUnits: scalerUnits,
+                           requested: requested)
+    }
+
+    /// `observe(_:direction:frames:time:)` with the observation's parts as a tuple: the caller takes them apart
+    /// by moving them (a struct's parts could only be copied out, or swapped out and the rest destroyed).
+    public mutating func observeParts(_ service: ServiceFacts, direction: Direction?, frames: [Int],
+                                      time: Timestamp?)
+        -> (block: BlockPosition?, reassembled: Reassembly?, notes: [String],
+            scalerUnits: [ObjectRef: ScalerUnitInfo], requested: [ObjectRef])
     {
         let requested = service.invokeID.flatMap { pending[$0] } ?? []
         var notes: [String] = []
@@ -108,7 +122,7 @@ public struct ConversationState: Sendable {
 
         // Scaler/unit learning: attribute 3 of Register (3), Extended register (4), Demand register (5 has it at 4).
         // The object is checked first: a reassembled value is decoded only when read.
-        if service.type == "get-response", requestObjects.count == 1, let obj = requestObjects.first,
+        if requestObjects.count == 1, service.type == "get-response", let obj = requestObjects.first,
            (obj.classID == 3 || obj.classID == 4) && obj.attributeID == 3
             || obj.classID == 5 && obj.attributeID == 4
         {
@@ -139,8 +153,7 @@ public struct ConversationState: Sendable {
             lookUp(requestObjects)
             lookUp(service.objects)
         }
-        return Observation(block: position, reassembled: reassembled, notes: notes, scalerUnits: known,
-                           requested: requested)
+        return (position, reassembled, notes, known, requested)
     }
 
     /// Objects of the request a response answers (for labelling), without consuming them.
@@ -187,5 +200,43 @@ enum ServiceRole {
         if ends("-request") { return .request }
         if ends("-response") { return .response }
         return .other
+    }
+}
+
+/// The objects of the outstanding requests by invoke id (at most `ConversationState.maxPending`, mostly one): a
+/// short list searched in order, where a dictionary hashed the id for every request, response and lookup.
+struct PendingRequests: Sendable {
+    private var ids: [UInt32] = []
+    private var objects: [[ObjectRef]] = []
+
+    var count: Int { ids.count }
+
+    mutating func removeAll() {
+        ids.removeAll(keepingCapacity: true)
+        objects.removeAll(keepingCapacity: true)
+    }
+
+    /// The objects of the request with this invoke id; setting nil forgets it.
+    subscript(id: UInt32) -> [ObjectRef]? {
+        get {
+            guard let i = ids.firstIndex(of: id) else { return nil }
+            return objects[i]
+        }
+        set {
+            if let i = ids.firstIndex(of: id) {
+                if let v = newValue {
+                    objects[i] = v
+                } else {
+                    // Order does not matter (ids are unique): the last entry takes the removed one's place.
+                    ids.swapAt(i, ids.count - 1)
+                    ids.removeLast()
+                    objects.swapAt(i, objects.count - 1)
+                    objects.removeLast()
+                }
+            } else if let v = newValue {
+                ids.append(id)
+                objects.append(v)
+            }
+        }
     }
 }

@@ -291,6 +291,21 @@ public struct APDURecord: Sendable {
                      redactions: redactions, hls: hls)
     }
 
+    /// The box for the parts of a record without security parts, or nil when all are absent or empty.
+    static func make(block: consuming BlockPosition?, reassembled: consuming Reassembly?,
+                     errors: consuming [DecodeError], notes: consuming [String],
+                     scalerUnits: consuming [ObjectRef: ScalerUnitInfo], redactions: consuming [Range<Int>],
+                     hls: consuming HLSCheck?, labels: consuming [LabelledValue]) -> RecordExtras? {
+        if block == nil && reassembled == nil && errors.isEmpty && notes.isEmpty && scalerUnits.isEmpty
+            && redactions.isEmpty && hls == nil && labels.isEmpty
+        {
+            return nil
+        }
+        return RecordExtras(security: nil, serviceBox: nil, block: block, reassembled: reassembled, errors: errors,
+                            notes: notes, scalerUnits: scalerUnits, gbt: nil, labels: labels,
+                            redactions: redactions, hls: hls)
+    }
+
     /// The box for these parts, or nil when all are absent or empty.
     static func make(security: consuming SecurityResult?, decryptedService: consuming ServiceFacts?,
                      block: consuming BlockPosition?, reassembled: consuming Reassembly?,
@@ -318,6 +333,18 @@ extension APDURecord {
         self.init(provenance: provenance, transport: transport, bytes: bytes, decoded: decoded,
                   extras: RecordExtras.make(security: security, decryptedService: service, block: block,
                                             reassembled: reassembled, errors: errors, notes: notes,
+                                            scalerUnits: scalerUnits, redactions: redactions, hls: hls,
+                                            labels: labels))
+    }
+
+    /// A record of an unprotected APDU (no security result, its service the decoded APDU's own facts): the
+    /// pipeline's initializer for most APDUs, which neither makes nor tests security parts.
+    public init(provenance: Provenance, transport: TransportKind, bytes: [UInt8], decoded: DecodedAPDU,
+                block: BlockPosition?, reassembled: Reassembly?, errors: [DecodeError], notes: [String],
+                scalerUnits: [ObjectRef: ScalerUnitInfo], redactions: [Range<Int>], hls: HLSCheck?,
+                labels: [LabelledValue]) {
+        self.init(provenance: provenance, transport: transport, bytes: bytes, decoded: decoded,
+                  extras: RecordExtras.make(block: block, reassembled: reassembled, errors: errors, notes: notes,
                                             scalerUnits: scalerUnits, redactions: redactions, hls: hls,
                                             labels: labels))
     }
