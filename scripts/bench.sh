@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-swift build -c release --product dlmsbench >&2
-bin=$(swift build -c release --show-bin-path)/dlmsbench
+swift build -c release --static-swift-stdlib --product dlmsbench >&2  # built as demo.sh builds dlmsdump
+bin=$(swift build -c release --static-swift-stdlib --show-bin-path)/dlmsbench
 work=${BENCH_DIR:-$(mktemp -d)}
 copies=${COPIES:-400}
 inputs=(Captures/gurux/wrapper-none.pcap Captures/gurux/wrapper-lls.pcap Captures/gurux/hdlc-none.pcap)

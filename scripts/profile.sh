@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-decode}
 copies=${2:-20}
-swift build -c release --product dlmsbench >&2
-bin=$(swift build -c release --show-bin-path)/dlmsbench
+swift build -c release --static-swift-stdlib --product dlmsbench >&2  # built as demo.sh builds dlmsdump
+bin=$(swift build -c release --static-swift-stdlib --show-bin-path)/dlmsbench
 work=${PROFILE_DIR:-$(mktemp -d)}
 "$bin" make --copies "$copies" "$work/small.pcap" \
   Captures/gurux/wrapper-none.pcap Captures/gurux/wrapper-lls.pcap Captures/gurux/hdlc-none.pcap >&2
