@@ -39,17 +39,6 @@ public struct ConversationState: Sendable {
         set { blocks.deferValues = newValue }
     }
 
-    /// What the session adds to an APDU's record.
-    public struct Observation: Sendable {
-        public var block: BlockPosition?
-        public var reassembled: Reassembly?
-        public var notes: [String]
-        public var scalerUnits: [ObjectRef: ScalerUnitInfo]
-        /// The objects of the request with the APDU's invoke id as they were before this APDU
-        /// (`requestObjects(for:)` called before `observe`).
-        public var requested: [ObjectRef]
-    }
-
     /// Observes a decoded APDU (plaintext service facts) and returns what the session adds to its record.
     public mutating func observe(service: ServiceFacts, direction: Direction?, frames: [Int], time: Timestamp?)
         -> (block: BlockPosition?, reassembled: Reassembly?, notes: [String], scalerUnits: [ObjectRef: ScalerUnitInfo])
@@ -59,19 +48,9 @@ public struct ConversationState: Sendable {
         return (block, reassembled, notes, scalerUnits)
     }
 
-    /// Observes a decoded APDU (plaintext service facts): one call per APDU that also returns the objects of the
-    /// request it answers, so the caller reaches the state once.
-    public mutating func observe(_ service: ServiceFacts, direction: Direction?, frames: [Int], time: Timestamp?)
-        -> Observation
-    {
-        let (block, reassembled, notes, scalerUnits, requested) = observeParts(service, direction: direction,
-                                                                               frames: frames, time: time)
-        return Observation(block: block, reassembled: reassembled, notes: notes, scalerUnits: scalerUnits,
-                           requested: requested)
-    }
-
-    /// `observe(_:direction:frames:time:)` with the observation's parts as a tuple: the caller takes them apart
-    /// by moving them (a struct's parts could only be copied out, or swapped out and the rest destroyed).
+    /// Observes a decoded APDU (plaintext service facts), one call per APDU, and also returns the objects of the
+    /// request it answers (as they were before this APDU). The parts come as a tuple so the caller can move them
+    /// into its record (a struct's parts could only be copied out, or swapped out and the rest destroyed).
     public mutating func observeParts(_ service: ServiceFacts, direction: Direction?, frames: [Int],
                                       time: Timestamp?)
         -> (block: BlockPosition?, reassembled: Reassembly?, notes: [String],
