@@ -203,39 +203,29 @@ public final class JSONLinesRenderer: Renderer {
         j.null()
     }
 
-    /// `BlockTransfers.decodeList` written from the bytes: false, having written nothing, when `data` is neither
-    /// list.
+    /// `BlockTransfers.decodeList` written from the bytes (the same `ReassembledList.walk`): false, having written
+    /// nothing, when `data` is neither list.
     static func writeDataList(_ data: [UInt8], into j: inout JSONBuffer) -> Bool {
-        let m = j.mark
-        for results in [false, true] {
-            var r = ByteReader(data)
-            guard let count = r.readAXDRLength(), count >= 1, count <= r.remaining else { continue }
-            j.beginObject(members: #""type":"array","items":"#, endsWithKey: true)
-            j.beginArray()
-            var ok = true
-            for _ in 0..<count {
-                if results {
-                    guard let choice = r.readUInt8() else { ok = false; break }
-                    if choice == 1 {
-                        guard let dar = r.readUInt8() else { ok = false; break }
-                        DataValue.enumValue(dar).writeJSON(into: &j)
-                        continue
-                    }
-                    guard choice == 0 else { ok = false; break }
-                }
-                do {
-                    try AXDR.writeDataJSON(&r, into: &j)
-                } catch {
-                    ok = false
-                    break
-                }
+        struct Writer: ReassembledListVisitor, ~Copyable {
+            var j: JSONBuffer
+            let mark: JSONBuffer.Mark
+            mutating func begin() {
+                j.beginObject(members: #""type":"array","items":"#, endsWithKey: true)
+                j.beginArray()
             }
-            j.endArray()
-            j.endObject()
-            if ok, r.isAtEnd { return true }
-            j.rollBack(to: m)
+            mutating func data(_ r: inout ByteReader) throws(DecodeError) { try AXDR.writeDataJSON(&r, into: &j) }
+            mutating func dataAccessResult(_ code: UInt8) { DataValue.enumValue(code).writeJSON(into: &j) }
+            mutating func end(complete: Bool) {
+                j.endArray()
+                j.endObject()
+                if !complete { j.rollBack(to: mark) }
+            }
         }
-        return false
+        let mark = j.mark
+        var writer = Writer(j: consume j, mark: mark)
+        let found = ReassembledList.walk(data, &writer)
+        j = writer.j
+        return found
     }
 
     static func writeError(_ e: DecodeError, into j: inout JSONBuffer) {

@@ -309,59 +309,28 @@ struct BlockTransfers: Sendable {
 
     /// Whether `decodeList` finds a list in `data` (the same walk, without values).
     static func isList(_ data: [UInt8]) -> Bool {
-        for results in [false, true] {
-            var r = ByteReader(data)
-            guard let count = r.readAXDRLength(), count >= 1, count <= r.remaining else { continue }
-            var ok = true
-            for _ in 0..<count {
-                if results {
-                    guard let choice = r.readUInt8() else { ok = false; break }
-                    if choice == 1 {
-                        guard r.readUInt8() != nil else { ok = false; break }
-                        continue
-                    }
-                    guard choice == 0 else { ok = false; break }
-                }
-                do {
-                    try AXDR.skipData(&r)
-                } catch {
-                    ok = false
-                    break
-                }
-            }
-            if ok, r.isAtEnd { return true }
+        struct Check: ReassembledListVisitor {
+            mutating func begin() {}
+            mutating func data(_ r: inout ByteReader) throws(DecodeError) { try AXDR.skipData(&r) }
+            mutating func dataAccessResult(_ code: UInt8) {}
+            mutating func end(complete: Bool) {}
         }
-        return false
+        var check = Check()
+        return ReassembledList.walk(data, &check)
     }
 
     /// SEQUENCE OF Data, or SEQUENCE OF Get-Data-Result (each item 00 Data / 01 data-access-result), taking every
     /// byte; nil otherwise. Items that are data-access-results are shown as their enum value.
     static func decodeList(_ data: [UInt8]) -> DataValue? {
-        for results in [false, true] {
-            var r = ByteReader(data)
-            guard let count = r.readAXDRLength(), count >= 1, count <= r.remaining else { continue }
+        struct Values: ReassembledListVisitor {
             var items: [DataValue] = []
-            var ok = true
-            for _ in 0..<count {
-                if results {
-                    guard let choice = r.readUInt8() else { ok = false; break }
-                    if choice == 1 {
-                        guard let dar = r.readUInt8() else { ok = false; break }
-                        items.append(.enumValue(dar))
-                        continue
-                    }
-                    guard choice == 0 else { ok = false; break }
-                }
-                do {
-                    items.append(try AXDR.decodeData(&r))
-                } catch {
-                    ok = false
-                    break
-                }
-            }
-            if ok, r.isAtEnd { return .array(items) }
+            mutating func begin() { items.removeAll(keepingCapacity: true) }
+            mutating func data(_ r: inout ByteReader) throws(DecodeError) { items.append(try AXDR.decodeData(&r)) }
+            mutating func dataAccessResult(_ code: UInt8) { items.append(.enumValue(code)) }
+            mutating func end(complete: Bool) {}
         }
-        return nil
+        var values = Values()
+        return ReassembledList.walk(data, &values) ? .array(values.items) : nil
     }
 
     /// Drops the transfers not continued within `idleSeconds` before `now`.
@@ -437,5 +406,54 @@ extension BlockTransfers.Transfer {
         }
         let tail = lastBlockNumber == nil ? "; the last block never came (highest seen \(highest))" : ""
         return "block(s) \(gaps.joined(separator: ", ")) missing\(tail)"
+    }
+}
+
+/// What a `ReassembledList.walk` reports: an attempt begins, its items one by one, and its end.
+public protocol ReassembledListVisitor: ~Copyable {
+    /// An attempt at one of the two list forms begins.
+    mutating func begin()
+    /// One `Data` item: read it from `r` (throw when it does not decode; the attempt then fails).
+    mutating func data(_ r: inout ByteReader) throws(DecodeError)
+    /// One Get-Data-Result item that is a data-access-result.
+    mutating func dataAccessResult(_ code: UInt8)
+    /// The attempt ended; `complete` when its items took every byte (the walk then stops).
+    mutating func end(complete: Bool)
+}
+
+/// The list forms of a reassembled block transfer's data that is not one `Data`: SEQUENCE OF Data, then SEQUENCE
+/// OF Get-Data-Result (each item 00 Data / 01 data-access-result), each taking every byte. One walk for the value
+/// (`BlockTransfers.decodeList`), the check without values (`isList`) and the JSON written from the bytes.
+public enum ReassembledList {
+    /// Tries both forms in order; true at the first whose items take every byte.
+    @inlinable
+    public static func walk<V: ReassembledListVisitor & ~Copyable>(_ data: [UInt8], _ visitor: inout V) -> Bool {
+        for results in [false, true] {
+            var r = ByteReader(data)
+            guard let count = r.readAXDRLength(), count >= 1, count <= r.remaining else { continue }
+            visitor.begin()
+            var ok = true
+            for _ in 0..<count {
+                if results {
+                    guard let choice = r.readUInt8() else { ok = false; break }
+                    if choice == 1 {
+                        guard let dar = r.readUInt8() else { ok = false; break }
+                        visitor.dataAccessResult(dar)
+                        continue
+                    }
+                    guard choice == 0 else { ok = false; break }
+                }
+                do {
+                    try visitor.data(&r)
+                } catch {
+                    ok = false
+                    break
+                }
+            }
+            let complete = ok && r.isAtEnd
+            visitor.end(complete: complete)
+            if complete { return true }
+        }
+        return false
     }
 }
